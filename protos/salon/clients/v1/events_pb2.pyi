@@ -1,0 +1,22 @@
+from salon.clients.v1 import clients_pb2 as _clients_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ClientCreated(_message.Message):
+    __slots__ = ("client",)
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    client: _clients_pb2.Client
+    def __init__(self, client: _Optional[_Union[_clients_pb2.Client, _Mapping]] = ...) -> None: ...
+
+class ClientUpdated(_message.Message):
+    __slots__ = ("client", "changed_fields")
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    client: _clients_pb2.Client
+    changed_fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, client: _Optional[_Union[_clients_pb2.Client, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...

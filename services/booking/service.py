@@ -1,0 +1,27 @@
+"""The booking service: agenda, opening hours and online booking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+
+from salon.booking.v1 import booking_pb2, booking_pb2_grpc
+from services.booking.api.servicer import BookingServicer
+from services.booking.store.tables import metadata, outbox, processed_events
+from services.common.runtime import ServiceContext, ServiceSpec
+
+
+def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
+    booking_pb2_grpc.add_BookingServiceServicer_to_server(BookingServicer(ctx), server)
+
+
+SPEC = ServiceSpec(
+    name="booking",
+    grpc_service_names=[booking_pb2.DESCRIPTOR.services_by_name["BookingService"].full_name],
+    metadata=metadata,
+    migrations=Path(__file__).parent / "store" / "migrations",
+    outbox=outbox,
+    processed=processed_events,
+    register=register,
+)

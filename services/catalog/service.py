@@ -1,0 +1,27 @@
+"""The catalog service: the shared catalogue with per-establishment settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+
+from salon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from services.catalog.api.servicer import CatalogServicer
+from services.catalog.store.tables import metadata, outbox, processed_events
+from services.common.runtime import ServiceContext, ServiceSpec
+
+
+def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(ctx), server)
+
+
+SPEC = ServiceSpec(
+    name="catalog",
+    grpc_service_names=[catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name],
+    metadata=metadata,
+    migrations=Path(__file__).parent / "store" / "migrations",
+    outbox=outbox,
+    processed=processed_events,
+    register=register,
+)

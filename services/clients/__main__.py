@@ -1,0 +1,6 @@
+"""python -m services.clients"""
+
+from services.clients.service import SPEC
+from services.common.runtime import main
+
+main(SPEC)

@@ -1,0 +1,134 @@
+"""gRPC API of the client file: protobuf in, domain calls, protobuf out."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from salon.clients.v1 import clients_pb2, clients_pb2_grpc, events_pb2
+from salon.common.v1 import page_pb2
+from services.clients.domain import model
+from services.clients.store import repository
+from services.clients.store.tables import outbox
+from services.common.errors import invalid
+from services.common.events import EventType
+from services.common.outbox import record_event
+from services.common.runtime import ServiceContext
+from services.common.scope import current_scope
+
+CLIENT_CREATED = EventType("clients", "client", "created")
+CLIENT_UPDATED = EventType("clients", "client", "updated")
+MAX_BATCH = 1000
+
+
+def _ts(value: object) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(value)  # type: ignore[arg-type]
+    return ts
+
+
+def to_proto(client: model.Client) -> clients_pb2.Client:
+    msg = clients_pb2.Client(
+        id=client.id,
+        first_name=client.first_name,
+        last_name=client.last_name,
+        establishment_ids=client.establishment_ids,
+        created_at=_ts(client.created_at),
+        updated_at=_ts(client.updated_at),
+        created_in_establishment_id=client.created_in_establishment_id,
+    )
+    if client.email is not None:
+        msg.email = client.email
+    if client.phone is not None:
+        msg.phone = client.phone
+    return msg
+
+
+def _opt(request: object, name: str) -> str | None:
+    return getattr(request, name) if request.HasField(name) else None  # type: ignore[attr-defined]
+
+
+class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    async def CreateClient(
+        self, request: clients_pb2.CreateClientRequest, context: grpc.aio.ServicerContext
+    ) -> clients_pb2.Client:
+        scope = current_scope()
+        fields = model.check_new(
+            request.first_name, request.last_name, _opt(request, "email"), _opt(request, "phone")
+        )
+        async with self.ctx.db.write() as session:
+            client = await repository.create(
+                session, scope.organization_id, scope.establishment_id, fields
+            )
+            message = to_proto(client)
+            await record_event(
+                session, outbox, CLIENT_CREATED, events_pb2.ClientCreated(client=message), scope,
+                establishment_id=scope.establishment_id,
+            )
+        self._wake()
+        return message
+
+    async def UpdateClient(
+        self, request: clients_pb2.UpdateClientRequest, context: grpc.aio.ServicerContext
+    ) -> clients_pb2.Client:
+        scope = current_scope()
+        fields = model.check_update(
+            _opt(request, "first_name"), _opt(request, "last_name"),
+            _opt(request, "email"), _opt(request, "phone"),
+        )
+        async with self.ctx.db.write() as session:
+            client, changed = await repository.update_fields(
+                session, scope.organization_id, scope.establishment_id, request.id, fields
+            )
+            message = to_proto(client)
+            if changed:
+                await record_event(
+                    session, outbox, CLIENT_UPDATED,
+                    events_pb2.ClientUpdated(client=message, changed_fields=changed), scope,
+                    establishment_id=scope.establishment_id,
+                )
+        if changed:
+            self._wake()
+        return message
+
+    async def GetClients(
+        self, request: clients_pb2.GetClientsRequest, context: grpc.aio.ServicerContext
+    ) -> clients_pb2.GetClientsResponse:
+        scope = current_scope()
+        if len(request.ids) > MAX_BATCH:
+            raise invalid("ids", "at most 1000 ids per call")
+        async with self.ctx.db.read() as session:
+            found = await repository.get_many(session, scope.organization_id, list(request.ids))
+        return clients_pb2.GetClientsResponse(clients=[to_proto(c) for c in found])
+
+    async def ListClients(
+        self, request: clients_pb2.ListClientsRequest, context: grpc.aio.ServicerContext
+    ) -> clients_pb2.ListClientsResponse:
+        scope = current_scope()
+        first = model.check_page_size(request.page.first or 50)
+        terms = model.search_terms(request.search)
+        async with self.ctx.db.read() as session:
+            page = await repository.list_page(
+                session,
+                scope.organization_id,
+                first=first,
+                after=request.page.after or None,
+                terms=terms,
+                establishment_id=request.establishment_id or None,
+            )
+        return clients_pb2.ListClientsResponse(
+            clients=[to_proto(c) for c in page.clients],
+            cursors=page.cursors,
+            page_info=page_pb2.PageInfo(
+                has_next_page=page.has_next_page,
+                end_cursor=page.cursors[-1] if page.cursors else "",
+                total_count=page.total_count,
+            ),
+        )
+
+    def _wake(self) -> None:
+        if self.ctx.relay is not None:
+            self.ctx.relay.wake()

@@ -1,0 +1,139 @@
+"""Durable JetStream consumers that apply each event once.
+
+Each event is handled inside a write transaction that also records its id in
+``processed_events``; a redelivery (after a crash before the ack, or a re-publish outside
+the duplicate window) finds the id and is only acked. Undecodable messages are
+terminated; failing handlers are retried with a growing delay, then terminated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+import nats
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.common.db import Database, insert_ignore, utcnow
+from services.common.events import Event
+
+log = logging.getLogger("salon.consumer")
+
+Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        db: Database,
+        processed: Table,
+        *,
+        stream: str,
+        durable: str,
+        handlers: Mapping[str, tuple[str, Handler]],
+        max_deliver: int = 10,
+        batch: int = 100,
+    ) -> None:
+        """`handlers` maps an event type name to (subject filter, handler)."""
+        self.js = js
+        self.db = db
+        self.processed = processed
+        self.stream = stream
+        self.durable = durable
+        self.handlers = {name: h for name, (_f, h) in handlers.items()}
+        self.filters = sorted({f for f, _h in handlers.values()})
+        self.max_deliver = max_deliver
+        self.batch = batch
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def subscribe(self) -> JetStreamContext.PullSubscription:
+        config = ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            max_deliver=self.max_deliver,
+            ack_wait=30,
+            filter_subjects=self.filters if len(self.filters) > 1 else None,
+            filter_subject=self.filters[0] if len(self.filters) == 1 else None,
+        )
+        return await self.js.pull_subscribe_bind(
+            durable=self.durable, stream=self.stream
+        ) if await self._exists() else await self.js.pull_subscribe(
+            subject="", durable=self.durable, stream=self.stream, config=config
+        )
+
+    async def _exists(self) -> bool:
+        try:
+            await self.js.consumer_info(self.stream, self.durable)
+        except nats.js.errors.NotFoundError:
+            return False
+        return True
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self.durable}")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        sub = None
+        while not self._stopping:
+            try:
+                if sub is None:
+                    sub = await self.subscribe()
+                try:
+                    msgs = await sub.fetch(self.batch, timeout=1)
+                except TimeoutError:
+                    continue
+                for msg in msgs:
+                    await self.handle(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer %s: %s; retrying", self.durable, exc)
+                sub = None
+                await asyncio.sleep(1)
+
+    async def handle(self, msg: Msg) -> None:
+        try:
+            event = Event.from_message(msg.subject, msg.headers, msg.data)
+        except ValueError as exc:
+            log.error("consumer %s: poison message on %s: %s", self.durable, msg.subject, exc)
+            await msg.term()
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            await msg.ack()
+            return
+        try:
+            async with self.db.write() as session:
+                fresh = await insert_ignore(
+                    session,
+                    self.processed,
+                    {"consumer": self.durable, "event_id": event.id, "processed_at": utcnow()},
+                )
+                if fresh:
+                    await handler(session, event)
+        except Exception:
+            delivered = msg.metadata.num_delivered if msg.metadata else 1
+            if delivered >= self.max_deliver:
+                log.exception("consumer %s: giving up on %s", self.durable, event.id)
+                await msg.term()
+            else:
+                log.exception("consumer %s: %s failed, retrying", self.durable, event.id)
+                await msg.nak(delay=min(2**delivered, 60))
+            return
+        await msg.ack()

@@ -1,0 +1,135 @@
+"""The gRPC side every service shares: scope verification, error translation, health,
+reflection (outside production), per-call time limits and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.common.errors import STATUS_DETAILS_KEY, DomainError
+from services.common.scope import InvalidScope, ScopeSigner, scope_context
+
+log = logging.getLogger("salon.grpc")
+
+# Calls that need no scope: probes and tooling.
+EXEMPT_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+class ScopeInterceptor(grpc.aio.ServerInterceptor):
+    """Verifies the gateway's signed scope and runs the call inside it.
+
+    Also the single place where a DomainError becomes a gRPC status with details, where an
+    unexpected exception is logged and masked as INTERNAL, and where a call is bounded in
+    time whatever deadline the caller sent.
+    """
+
+    def __init__(self, signer: ScopeSigner, max_rpc_seconds: float) -> None:
+        self.signer = signer
+        self.max_rpc_seconds = max_rpc_seconds
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method: str = details.method  # type: ignore[attr-defined]
+        if handler is None or method.startswith(EXEMPT_PREFIXES) or not handler.unary_unary:
+            return handler
+        inner = handler.unary_unary
+        try:
+            scope = self.signer.verify(details.invocation_metadata)  # type: ignore[attr-defined]
+            refusal = ""
+        except InvalidScope as exc:
+            scope, refusal = None, str(exc)
+        limit = self.max_rpc_seconds
+
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if scope is None:
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, refusal)
+                raise AssertionError("unreachable")
+            remaining = context.time_remaining()
+            timeout = min(limit, remaining) if remaining is not None else limit
+            with scope_context(scope):
+                try:
+                    async with asyncio.timeout(timeout):
+                        return await inner(request, context)
+                except DomainError as exc:
+                    await context.abort(
+                        exc.grpc_code,
+                        exc.message,
+                        trailing_metadata=((STATUS_DETAILS_KEY, exc.to_status_details()),),
+                    )
+                except NotImplementedError:
+                    await context.abort(
+                        grpc.StatusCode.UNIMPLEMENTED, f"{method} is not available yet"
+                    )
+                except TimeoutError:
+                    await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "call took too long")
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if isinstance(exc, grpc.aio.AbortError):
+                        raise
+                    log.exception("unexpected error in %s (request %s)", method, scope.request_id)
+                    await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+            raise AssertionError("unreachable")
+
+        return grpc.unary_unary_rpc_method_handler(
+            call,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+class GrpcServer:
+    """A grpc.aio server with health checking and (outside production) reflection."""
+
+    def __init__(
+        self,
+        *,
+        signer: ScopeSigner,
+        service_names: Sequence[str],
+        register: Callable[[grpc.aio.Server], None],
+        host: str,
+        port: int,
+        reflection_enabled: bool,
+        max_rpc_seconds: float,
+    ) -> None:
+        self.service_names = list(service_names)
+        self.server = grpc.aio.server(
+            interceptors=[ScopeInterceptor(signer, max_rpc_seconds)],
+            options=[
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", 8 * 1024 * 1024),
+            ],
+        )
+        register(self.server)
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        if reflection_enabled:
+            reflection.enable_server_reflection(
+                [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                 reflection.SERVICE_NAME],
+                self.server,
+            )
+        self.port = self.server.add_insecure_port(f"{host}:{port}")
+        if self.port == 0:
+            raise RuntimeError(f"cannot listen on {host}:{port}")
+
+    async def start(self) -> None:
+        await self.server.start()
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float) -> None:
+        """NOT_SERVING first (load balancers stop sending), then drain in-flight calls."""
+        for name in ["", *self.service_names]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.server.stop(grace)

@@ -1,0 +1,141 @@
+"""Running a service process: database and migrations, NATS and the outbox relay, event
+consumers, the gRPC server, and a clean stop on SIGTERM / SIGINT.
+
+Each service's ``__main__`` describes itself with a :class:`ServiceSpec` and calls
+:func:`main`; nothing here knows any particular service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from nats.aio.client import Client as NatsClient
+from nats.js import JetStreamContext
+from sqlalchemy import MetaData, Table
+
+from services.common import migrations
+from services.common.consumer import EventConsumer
+from services.common.db import Database
+from services.common.grpc_server import GrpcServer
+from services.common.nats_conn import connect
+from services.common.outbox import OutboxRelay, ensure_stream
+from services.common.scope import ScopeSigner
+from services.common.settings import ServiceSettings
+
+log = logging.getLogger("salon.service")
+
+
+@dataclass
+class ServiceContext:
+    """What a service's API and consumers are given: its database, outbox and settings."""
+
+    name: str
+    settings: ServiceSettings
+    db: Database
+    outbox: Table
+    processed: Table
+    relay: OutboxRelay | None = None
+    js: JetStreamContext | None = None
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    grpc_service_names: Sequence[str]
+    metadata: MetaData
+    migrations: Path
+    outbox: Table
+    processed: Table
+    register: Callable[[grpc.aio.Server, ServiceContext], None]
+    consumers: Callable[[ServiceContext], list[EventConsumer]] = field(
+        default=lambda _ctx: []
+    )
+
+
+class ServiceProcess:
+    def __init__(self, spec: ServiceSpec, settings: ServiceSettings) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.db = Database(settings.database_url, pool_size=settings.db_pool_size)
+        self.ctx = ServiceContext(spec.name, settings, self.db, spec.outbox, spec.processed)
+        self.nc: NatsClient | None = None
+        self.consumers: list[EventConsumer] = []
+        self.server: GrpcServer | None = None
+
+    async def start(self) -> int:
+        await migrations.upgrade(self.db, self.spec.migrations)
+        self.nc = await connect(self.settings.nats_url, f"salon-{self.spec.name}")
+        js = self.nc.jetstream()
+        await ensure_stream(js, self.settings.events_stream, self.settings.events_max_age_days)
+        self.ctx.js = js
+        self.ctx.relay = OutboxRelay(self.db, self.spec.outbox, js)
+        self.ctx.relay.start()
+        self.consumers = self.spec.consumers(self.ctx)
+        for consumer in self.consumers:
+            consumer.start()
+        self.server = GrpcServer(
+            signer=ScopeSigner(self.settings.scope_secrets(), self.settings.scope_ttl_seconds),
+            service_names=self.spec.grpc_service_names,
+            register=lambda server: self.spec.register(server, self.ctx),
+            host=self.settings.grpc_host,
+            port=self.settings.grpc_port,
+            reflection_enabled=not self.settings.production,
+            max_rpc_seconds=self.settings.max_rpc_seconds,
+        )
+        await self.server.start()
+        return self.server.port
+
+    async def stop(self) -> None:
+        """Drain calls, then stop consuming, flush the outbox, close connections."""
+        if self.server is not None:
+            await self.server.stop(self.settings.shutdown_grace_seconds)
+        for consumer in self.consumers:
+            await consumer.stop()
+        if self.ctx.relay is not None:
+            await self.ctx.relay.stop()
+        if self.nc is not None:
+            try:
+                await self.nc.drain()
+            except Exception as exc:  # already closed or unreachable: nothing to flush
+                log.debug("nats drain: %s", exc)
+        await self.db.dispose()
+
+
+def configure_logging(name: str, level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        stream=sys.stderr,
+        format=f"%(asctime)s %(levelname)s {name} %(name)s: %(message)s",
+    )
+
+
+async def serve(spec: ServiceSpec, settings: ServiceSettings) -> None:
+    process = ServiceProcess(spec, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    port = await process.start()
+    log.info("%s serving gRPC on %s:%s", spec.name, settings.grpc_host, port)
+    await stop.wait()
+    log.info("%s stopping", spec.name)
+    await process.stop()
+    log.info("%s stopped", spec.name)
+
+
+def main(spec: ServiceSpec) -> None:
+    settings = ServiceSettings()
+    configure_logging(spec.name, settings.log_level)
+    try:
+        import uvloop
+
+        uvloop.run(serve(spec, settings))
+    except ImportError:  # pragma: no cover - uvloop is a dependency off Windows
+        asyncio.run(serve(spec, settings))

@@ -1,0 +1,51 @@
+"""Settings every service reads the same way, from environment variables (prefix SALON_)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """What every process (each service and the gateway) needs.
+
+    Each field is the environment variable of the same name with the prefix ``SALON_``
+    (``SALON_DATABASE_URL``...). The README lists them all.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SALON_", extra="ignore")
+
+    # development: GraphiQL, gRPC reflection; production: neither, secure cookies.
+    mode: str = Field(default="development", pattern="^(development|production)$")
+    database_url: str = "sqlite+aiosqlite:///./salon.db"
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    nats_url: str = "nats://127.0.0.1:4222"
+    # Comma-separated; the first signs, every one verifies (rotation without downtime).
+    scope_secret: str = Field(default="", repr=False)
+    # How long the gateway's signature on a scope is valid, in seconds.
+    scope_ttl_seconds: int = Field(default=60, ge=5, le=3600)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
+    events_stream: str = "SALON"
+    events_max_age_days: int = Field(default=30, ge=1, le=3650)
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.mode == "production"
+
+    def scope_secrets(self) -> list[bytes]:
+        secrets = [s.strip().encode() for s in self.scope_secret.split(",") if s.strip()]
+        if not secrets:
+            raise RuntimeError("SALON_SCOPE_SECRET is not set: the gateway and services need it")
+        if self.production and any(len(s) < 32 for s in secrets):
+            raise RuntimeError("SALON_SCOPE_SECRET must be at least 32 characters in production")
+        return secrets
+
+
+class ServiceSettings(CommonSettings):
+    """A gRPC service: where it listens and how long a call may take."""
+
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=0, ge=0, le=65535)
+    # Upper bound on the time one RPC may take, whatever deadline the caller sent.
+    max_rpc_seconds: float = Field(default=10.0, gt=0, le=300)

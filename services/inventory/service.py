@@ -1,0 +1,27 @@
+"""The inventory service: stock per establishment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+
+from salon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from services.inventory.api.servicer import InventoryServicer
+from services.inventory.store.tables import metadata, outbox, processed_events
+from services.common.runtime import ServiceContext, ServiceSpec
+
+
+def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
+    inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(ctx), server)
+
+
+SPEC = ServiceSpec(
+    name="inventory",
+    grpc_service_names=[inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name],
+    metadata=metadata,
+    migrations=Path(__file__).parent / "store" / "migrations",
+    outbox=outbox,
+    processed=processed_events,
+    register=register,
+)

@@ -1,0 +1,4 @@
+from services.inventory.store.tables import metadata
+from services.common.migrations import run_env
+
+run_env(metadata)
