@@ -1,0 +1,118 @@
+"""The per-request context: the session (from the bearer token or the cookie, never from
+arguments), the scope built from it once, its signed metadata, and the DataLoaders."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+
+from gateway.errors import Unauthenticated
+from gateway.loaders import Loaders
+from gateway.store import tenancy
+from services.common.db import new_id
+from services.common.scope import Scope
+
+if TYPE_CHECKING:
+    from gateway.app import AppState
+
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket
+    state: AppState
+    auth: tenancy.SessionInfo | None
+    # "bearer" or "cookie": cookie-authenticated mutations need the CSRF header.
+    auth_source: str | None
+    csrf_ok: bool
+    request_id: str = field(default_factory=new_id)
+    _metadata: tuple[tuple[str, bytes], ...] | None = None
+
+    @cached_property
+    def loaders(self) -> Loaders:
+        return Loaders(self)
+
+    def session(self, *, mutation: bool = False) -> tenancy.SessionInfo:
+        if self.auth is None:
+            raise Unauthenticated()
+        if mutation and self.auth_source == "cookie" and not self.csrf_ok:
+            raise Unauthenticated("cookie sessions need the X-CSRF-Token header on mutations")
+        return self.auth
+
+    def scope(self) -> Scope:
+        return self.session().scope(self.request_id)
+
+    def organization_id(self) -> str:
+        return self.session().organization_id
+
+    def metadata(self) -> tuple[tuple[str, bytes], ...]:
+        """The signed scope for this request's gRPC calls (signed once per request)."""
+        if self._metadata is None:
+            self._metadata = self.state.signer.metadata(self.scope())
+        return self._metadata
+
+    def use_session(self, info: tenancy.SessionInfo) -> None:
+        """After sign-up, login or a switch: the rest of the request runs in that session."""
+        self.auth = info
+        self.auth_source = "bearer"
+        self._metadata = None
+        self.__dict__.pop("loaders", None)
+
+    def set_session_cookie(self, token: str, expires_at: datetime) -> None:
+        if not isinstance(self.response, Response):
+            return
+        settings = self.state.settings
+        max_age = int((expires_at - datetime.now(expires_at.tzinfo)).total_seconds())
+        self.response.set_cookie(
+            settings.session_cookie, token, max_age=max_age, httponly=True,
+            secure=settings.production, samesite="lax", path="/",
+        )
+        # Double-submit CSRF token: readable by the page, echoed in X-CSRF-Token.
+        self.response.set_cookie(
+            settings.csrf_cookie, secrets.token_urlsafe(24), max_age=max_age, httponly=False,
+            secure=settings.production, samesite="lax", path="/",
+        )
+
+    def clear_session_cookie(self) -> None:
+        if isinstance(self.response, Response):
+            settings = self.state.settings
+            self.response.delete_cookie(settings.session_cookie, path="/")
+            self.response.delete_cookie(settings.csrf_cookie, path="/")
+
+
+def _bearer(request: Request | WebSocket) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def build_context(
+    request: Request | WebSocket, response: Response | WebSocket, state: AppState
+) -> Context:
+    token, source = _bearer(request), "bearer"
+    if token is None:
+        token, source = request.cookies.get(state.settings.session_cookie), "cookie"
+    auth = None
+    if token and len(token) <= 200:
+        async with state.db.read() as session:
+            auth = await tenancy.resolve_session(session, token)
+    csrf_cookie = request.cookies.get(state.settings.csrf_cookie, "")
+    csrf_header = request.headers.get(CSRF_HEADER, "")
+    csrf_ok = bool(csrf_cookie) and hmac.compare_digest(csrf_cookie, csrf_header)
+    return Context(
+        request=request, response=response, state=state, auth=auth,
+        auth_source=source if auth else None, csrf_ok=csrf_ok,
+        request_id=request.headers.get("x-request-id", "")[:64] or new_id(),
+    )

@@ -1,0 +1,53 @@
+"""The GraphQL schema, assembled from one folder per domain."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.schema.config import StrawberryConfig
+
+from gateway.errors import should_mask
+from gateway.schema.clients.mutations import ClientsMutation
+from gateway.schema.clients.queries import ClientsQuery
+from gateway.schema.tenancy.mutations import TenancyMutation
+from gateway.schema.tenancy.queries import TenancyQuery
+
+
+@strawberry.type
+class Query(TenancyQuery, ClientsQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(TenancyMutation, ClientsMutation):
+    pass
+
+
+def build_schema(*, production: bool = False) -> strawberry.Schema:
+    extensions: list = [
+        MaskErrors(should_mask_error=should_mask),
+        QueryDepthLimiter(max_depth=12),
+        MaxAliasesLimiter(max_alias_count=30),
+        MaxTokensLimiter(max_token_count=4000),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+    ]
+    if production:
+        extensions.append(DisableIntrospection())
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+schema = build_schema()

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.schema.base import AUTHENTICATED, UserError, user_errors
+from gateway.schema.clients.inputs import CreateClientInput, UpdateClientInput
+from gateway.schema.clients.types import Client
+from salon.clients.v1 import clients_pb2
+from services.common.errors import DomainError
+
+
+@strawberry.type
+class CreateClientPayload:
+    client: Client | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class UpdateClientPayload:
+    client: Client | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _given(value: object) -> bool:
+    return value is not strawberry.UNSET
+
+
+@strawberry.type
+class ClientsMutation:
+    @strawberry.mutation(permission_classes=AUTHENTICATED,
+                         description="Into the shared file; the session establishment is where "
+                         "the client has history from now on.")
+    async def create_client(self, info: Info[Context, None], input: CreateClientInput
+                            ) -> CreateClientPayload:
+        ctx = info.context
+        request = clients_pb2.CreateClientRequest(
+            first_name=input.first_name, last_name=input.last_name
+        )
+        if input.email is not None:
+            request.email = input.email
+        if input.phone is not None:
+            request.phone = input.phone
+        backends = ctx.state.backends
+        try:
+            msg = await backends.call("clients", backends.clients.CreateClient, request,
+                                      ctx.metadata())
+        except DomainError as exc:
+            return CreateClientPayload(errors=user_errors(exc))
+        return CreateClientPayload(client=Client.of(msg))
+
+    @strawberry.mutation(permission_classes=AUTHENTICATED)
+    async def update_client(self, info: Info[Context, None], input: UpdateClientInput
+                            ) -> UpdateClientPayload:
+        ctx = info.context
+        request = clients_pb2.UpdateClientRequest(id=str(input.id))
+        # Names: null means unchanged. E-mail and phone: null or "" clears.
+        if _given(input.first_name) and input.first_name is not None:
+            request.first_name = input.first_name
+        if _given(input.last_name) and input.last_name is not None:
+            request.last_name = input.last_name
+        if _given(input.email):
+            request.email = input.email or ""
+        if _given(input.phone):
+            request.phone = input.phone or ""
+        backends = ctx.state.backends
+        try:
+            msg = await backends.call("clients", backends.clients.UpdateClient, request,
+                                      ctx.metadata())
+        except DomainError as exc:
+            return UpdateClientPayload(errors=user_errors(exc))
+        return UpdateClientPayload(client=Client.of(msg))

@@ -1,0 +1,111 @@
+"""Organization, Establishment, User, Membership, Session (R01-R03, R22)."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from gateway.context import Context
+from gateway.schema.base import Right, Role
+from gateway.store import tenancy
+
+
+@strawberry.type
+class Organization:
+    id: strawberry.ID
+    name: str
+    slug: str
+
+    @classmethod
+    def of(cls, row: tenancy.Organization) -> Organization:
+        return cls(id=strawberry.ID(row.id), name=row.name, slug=row.slug)
+
+    @strawberry.field
+    async def establishments(self, info: Info[Context, None]) -> list[Establishment]:
+        async with info.context.state.db.read() as session:
+            rows = await tenancy.establishments_of(session, str(self.id))
+        return [Establishment.of(r) for r in rows]
+
+
+@strawberry.type
+class Establishment:
+    id: strawberry.ID
+    name: str
+    slug: str
+    timezone: str = strawberry.field(description='IANA name, e.g. "Europe/Brussels"')
+    organization_id: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, row: tenancy.Establishment) -> Establishment:
+        return cls(id=strawberry.ID(row.id), name=row.name, slug=row.slug,
+                   timezone=row.timezone, organization_id=row.organization_id)
+
+    @strawberry.field
+    async def organization(self, info: Info[Context, None]) -> Organization:
+        row = await info.context.loaders.organization_by_id.load(self.organization_id)
+        assert row is not None
+        return Organization.of(row)
+
+
+async def load_establishment(info: Info[Context, None], establishment_id: str
+                             ) -> Establishment | None:
+    row = await info.context.loaders.establishment_by_id.load(establishment_id)
+    return Establishment.of(row) if row else None
+
+
+@strawberry.type
+class Membership:
+    role: Role  # type: ignore[valid-type]
+    rights: list[Right]  # type: ignore[valid-type]
+    establishment_id: strawberry.Private[str]
+
+    @strawberry.field
+    async def establishment(self, info: Info[Context, None]) -> Establishment:
+        est = await load_establishment(info, self.establishment_id)
+        assert est is not None
+        return est
+
+
+@strawberry.type
+class User:
+    id: strawberry.ID
+    email: str | None
+    name: str
+
+    @classmethod
+    def of(cls, row: tenancy.User) -> User:
+        return cls(id=strawberry.ID(row.id), email=row.email, name=row.name)
+
+    @strawberry.field(description="One per establishment where the user works (R02, R22).")
+    async def memberships(self, info: Info[Context, None]) -> list[Membership]:
+        rows = await info.context.loaders.memberships_by_user_id.load(str(self.id))
+        return [
+            Membership(role=m.role, rights=sorted(m.rights), establishment_id=m.establishment_id)
+            for m in rows
+        ]
+
+
+@strawberry.type
+class Session:
+    token: str
+    role: Role  # type: ignore[valid-type]
+    rights: list[Right]  # type: ignore[valid-type]
+    user_id: strawberry.Private[str]
+    establishment_id: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, info: tenancy.SessionInfo) -> Session:
+        return cls(token=info.token, role=info.role, rights=sorted(info.rights),
+                   user_id=info.user_id, establishment_id=info.establishment_id)
+
+    @strawberry.field
+    async def user(self, info: Info[Context, None]) -> User:
+        row = await info.context.loaders.user_by_id.load(self.user_id)
+        assert row is not None
+        return User.of(row)
+
+    @strawberry.field(description="The session establishment.")
+    async def establishment(self, info: Info[Context, None]) -> Establishment:
+        est = await load_establishment(info, self.establishment_id)
+        assert est is not None
+        return est

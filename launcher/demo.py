@@ -1,0 +1,121 @@
+"""Demo data through the public API: a chain of three establishments, staff with rights,
+and a shared client file. Seeded once per data folder."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+OWNER_EMAIL = "owner@demo.salon"
+OWNER_PASSWORD = "demo-owner-1"  # noqa: S105 - a documented demo login
+
+ESTABLISHMENTS = [("Salon Demo Antwerpen", "Europe/Brussels"),
+                  ("Salon Demo Gent", "Europe/Brussels"),
+                  ("Salon Demo Brussel", "Europe/Brussels")]
+
+STAFF = [
+    # establishment index, e-mail, name, role, rights
+    (0, "manager@demo.salon", "Mila Manager", "MANAGER", ["SWITCH_AGENDA", "SWITCH_REPORTS"]),
+    (0, "lotte@demo.salon", "Lotte Stylist", "STAFF", []),
+    (1, "lotte@demo.salon", "Lotte Stylist", "STAFF", ["SWITCH_AGENDA"]),
+    (1, "jonas@demo.salon", "Jonas Colorist", "STAFF", []),
+    (2, "manager@demo.salon", "Mila Manager", "MANAGER", ["MANAGE_OTHER_PRODUCTS"]),
+    (2, "sara@demo.salon", "Sara Beautician", "STAFF", []),
+]
+STAFF_PASSWORD = "demo-staff-1"  # noqa: S105 - a documented demo login
+
+FIRST = ["Emma", "Noah", "Louise", "Liam", "Olivia", "Arthur", "Mila", "Jules", "Elena", "Lucas",
+         "Nora", "Victor", "Ella", "Finn", "Marie", "Adam", "Lena", "Louis", "Julia", "Rayan"]
+LAST = ["Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens",
+        "Wouters", "De Smet", "Dubois", "Lambert", "Dupont", "Martin", "Simon"]
+
+
+@dataclass
+class Api:
+    url: str
+    client: httpx.Client
+    token: str | None = None
+
+    def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        reply = self.client.post(self.url, json={"query": query, "variables": variables},
+                                 headers=headers)
+        reply.raise_for_status()
+        body = reply.json()
+        if body.get("errors"):
+            raise RuntimeError(f"demo seeding failed: {body['errors']}")
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def mutate(self, query: str, name: str, **variables: Any) -> dict[str, Any]:
+        payload = self(query, **variables)[name]
+        if payload["errors"]:
+            raise RuntimeError(f"demo seeding failed in {name}: {payload['errors']}")
+        result: dict[str, Any] = payload
+        return result
+
+
+SIGN_UP = """mutation($input: SignUpInput!) { signUp(input: $input) {
+  session { token establishment { id } } errors { field code message } } }"""
+CREATE_EST = """mutation($input: CreateEstablishmentInput!) { createEstablishment(input: $input) {
+  establishment { id name } errors { field code message } } }"""
+SWITCH = """mutation($input: SwitchEstablishmentInput!) { switchEstablishment(input: $input) {
+  session { token } errors { field code message } } }"""
+ADD_MEMBER = """mutation($input: AddMemberInput!) { addMember(input: $input) {
+  user { id } errors { field code message } } }"""
+CREATE_CLIENT = """mutation($input: CreateClientInput!) { createClient(input: $input) {
+  client { id } errors { field code message } } }"""
+
+
+def seed(graphql_url: str, data_dir: Path) -> bool:
+    """Seed once; False when this data folder was already seeded."""
+    marker = data_dir / "demo-seeded"
+    if marker.exists():
+        return False
+    rng = random.Random(42)  # noqa: S311 - demo names, not secrets
+    with httpx.Client(timeout=30) as http:
+        api = Api(graphql_url, http)
+        signed = api.mutate(SIGN_UP, "signUp", input={
+            "organizationName": "Salon Demo", "establishmentName": ESTABLISHMENTS[0][0],
+            "timezone": ESTABLISHMENTS[0][1], "email": OWNER_EMAIL, "name": "Olivia Owner",
+            "password": OWNER_PASSWORD,
+        })
+        api.token = signed["session"]["token"]
+        est_ids = [signed["session"]["establishment"]["id"]]
+        for name, tz in ESTABLISHMENTS[1:]:
+            created = api.mutate(CREATE_EST, "createEstablishment",
+                                 input={"name": name, "timezone": tz})
+            est_ids.append(created["establishment"]["id"])
+        for index, est_id in enumerate(est_ids):
+            api.mutate(SWITCH, "switchEstablishment", input={"establishmentId": est_id})
+            for est_index, email, name, role, rights in STAFF:
+                if est_index == index:
+                    api.mutate(ADD_MEMBER, "addMember", input={
+                        "email": email, "name": name, "password": STAFF_PASSWORD,
+                        "role": role, "rights": rights,
+                    })
+            for _ in range(12):
+                first, last = rng.choice(FIRST), rng.choice(LAST)
+                number = rng.randint(1000000, 9999999)
+                api.mutate(CREATE_CLIENT, "createClient", input={
+                    "firstName": first, "lastName": last,
+                    "email": f"{first}.{last}.{number}@example.com".lower().replace(" ", ""),
+                    "phone": f"+32470{number % 1000000:06d}",
+                })
+    marker.write_text("seeded\n")
+    return True
+
+
+def logins() -> list[tuple[str, str, str]]:
+    rows = [(OWNER_EMAIL, OWNER_PASSWORD, "OWNER of all three establishments")]
+    seen: dict[str, list[str]] = {}
+    for est_index, email, _name, role, rights in STAFF:
+        where = ESTABLISHMENTS[est_index][0].removeprefix("Salon Demo ")
+        seen.setdefault(email, []).append(f"{role} in {where}"
+                                          + (f" ({', '.join(rights)})" if rights else ""))
+    rows += [(email, STAFF_PASSWORD, "; ".join(parts)) for email, parts in seen.items()]
+    return rows

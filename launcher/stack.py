@@ -1,0 +1,270 @@
+"""The whole system as separate processes: NATS, each service, the gateway.
+
+Used by ``salon up`` and by the end-to-end tests. Every child runs in its own process
+group (the launcher decides the order of shutdown: gateway, services, NATS last, so that
+relays can flush) and gets SIGTERM if the launcher dies (no orphans).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import httpx
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from launcher.nats_server import NatsServer, start_nats
+
+log = logging.getLogger("salon.launcher")
+
+SERVICES = ("clients", "catalog", "inventory", "booking", "payments")
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:  # not Linux: the launcher's own signal handling still stops children
+        pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class Child:
+    name: str
+    module: str
+    env: dict[str, str]
+    log_path: Path
+    process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def spawn(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as out:
+            self.process = subprocess.Popen(  # noqa: S603 - our own modules
+                [sys.executable, "-m", self.module],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509
+            )
+        self.started_at = time.monotonic()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def terminate(self) -> None:
+        if self.alive():
+            assert self.process is not None
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0fs; killing it", self.name, timeout)
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    port: int | None = None
+    nats_url: str | None = None
+    restart: bool = True
+    extra_env: dict[str, str] = field(default_factory=dict)
+    nats: NatsServer | None = None
+    children: dict[str, Child] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+    stopping: bool = False
+
+    @property
+    def graphql_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}/graphql"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def _secret(self) -> str:
+        path = self.data_dir / "scope-secret"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _pick_ports(self) -> None:
+        for name in SERVICES:
+            wanted = os.environ.get(f"SALON_{name.upper()}_PORT")
+            self.ports[name] = int(wanted) if wanted else free_port()
+        if self.port is not None:
+            self.ports["gateway"] = self.port
+        else:
+            wanted = os.environ.get("SALON_PORT")
+            default = int(wanted) if wanted else 8000
+            self.ports["gateway"] = (
+                default if wanted or port_is_free(default) else free_port()
+            )
+
+    def start(self, timeout: float = 60) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir = self.data_dir.resolve()
+        self._pick_ports()
+        nats_url = self.nats_url or os.environ.get("NATS_URL") or None
+        if nats_url is None:
+            self.nats = start_nats(self.data_dir / "nats", preexec_fn=_die_with_parent)
+            nats_url = self.nats.url
+        self.nats_url = nats_url
+        base_env = {
+            **os.environ,
+            "SALON_NATS_URL": nats_url,
+            "SALON_SCOPE_SECRET": self._secret(),
+            "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
+        }
+        for name in SERVICES:
+            env = {
+                **base_env,
+                "SALON_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / (name + '.db')}",
+                "SALON_GRPC_HOST": "127.0.0.1",
+                "SALON_GRPC_PORT": str(self.ports[name]),
+            }
+            self.children[name] = Child(name, f"services.{name}", env,
+                                        self.data_dir / "logs" / f"{name}.log")
+        gateway_env = {
+            **base_env,
+            "SALON_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / 'gateway.db'}",
+            "SALON_HOST": "127.0.0.1",
+            "SALON_PORT": str(self.ports["gateway"]),
+            **{f"SALON_{n.upper()}_ADDR": f"127.0.0.1:{self.ports[n]}" for n in SERVICES},
+        }
+        self.children["gateway"] = Child("gateway", "gateway", gateway_env,
+                                         self.data_dir / "logs" / "gateway.log")
+        for child in self.children.values():
+            child.spawn()
+        self.wait_ready(timeout)
+        self._write_state()
+
+    def _write_state(self) -> None:
+        state = {
+            "graphql_url": self.graphql_url,
+            "nats_url": self.nats_url,
+            "ports": self.ports,
+            "pids": {name: c.pid for name, c in self.children.items()},
+            "launcher_pid": os.getpid(),
+        }
+        (self.data_dir / "run.json").write_text(json.dumps(state, indent=2))
+
+    def service_ready(self, name: str) -> bool:
+        with grpc.insecure_channel(f"127.0.0.1:{self.ports[name]}") as channel:
+            try:
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service=""), timeout=1
+                )
+            except grpc.RpcError:
+                return False
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    def gateway_ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.base_url}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = set(self.children)
+        while pending:
+            for name in sorted(pending):
+                child = self.children[name]
+                if not child.alive():
+                    tail = child.log_path.read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"{name} exited during start-up:\n{tail}")
+                ok = self.gateway_ready() if name == "gateway" else self.service_ready(name)
+                if ok:
+                    pending.discard(name)
+            if pending and time.monotonic() > deadline:
+                raise RuntimeError(f"not ready after {timeout:.0f}s: {', '.join(sorted(pending))}")
+            if pending:
+                time.sleep(0.2)
+
+    def supervise_once(self) -> list[str]:
+        """Restart crashed children (with backoff); returns the notices to print."""
+        notices = []
+        now = time.monotonic()
+        for child in self.children.values():
+            if child.alive() or self.stopping or not self.restart:
+                continue
+            if child.next_start == 0.0:
+                code = child.process.returncode if child.process else None
+                if now - child.started_at > 60:
+                    child.restarts = 0
+                delay = min(2.0 ** child.restarts - 1, 30.0)
+                child.next_start = now + delay
+                notices.append(
+                    f"{child.name} exited with code {code}; restarting"
+                    + (f" in {delay:.0f}s" if delay >= 1 else "")
+                    + f" (see {child.log_path})"
+                )
+            if now >= child.next_start:
+                child.restarts += 1
+                child.next_start = 0.0
+                child.spawn()
+                self._write_state()
+        return notices
+
+    def stop_child(self, name: str, timeout: float = 15) -> None:
+        child = self.children[name]
+        child.terminate()
+        child.wait(timeout)
+
+    def stop(self, timeout: float = 15) -> None:
+        """Gateway first (no new work), then the services (drain, flush outboxes), NATS last."""
+        self.stopping = True
+        if "gateway" in self.children:
+            self.stop_child("gateway", timeout)
+        services = [self.children[n] for n in SERVICES if n in self.children]
+        for child in services:
+            child.terminate()
+        for child in services:
+            child.wait(timeout)
+        if self.nats is not None:
+            self.nats.stop()
+        (self.data_dir / "run.json").unlink(missing_ok=True)
