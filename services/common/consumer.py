@@ -12,7 +12,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-import nats
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -54,6 +53,8 @@ class EventConsumer:
         self._stopping = False
 
     async def subscribe(self) -> JetStreamContext.PullSubscription:
+        """Create or update the durable consumer (a later release may listen to more
+        types), then bind to it."""
         config = ConsumerConfig(
             durable_name=self.durable,
             ack_policy=AckPolicy.EXPLICIT,
@@ -63,18 +64,8 @@ class EventConsumer:
             filter_subjects=self.filters if len(self.filters) > 1 else None,
             filter_subject=self.filters[0] if len(self.filters) == 1 else None,
         )
-        return await self.js.pull_subscribe_bind(
-            durable=self.durable, stream=self.stream
-        ) if await self._exists() else await self.js.pull_subscribe(
-            subject="", durable=self.durable, stream=self.stream, config=config
-        )
-
-    async def _exists(self) -> bool:
-        try:
-            await self.js.consumer_info(self.stream, self.durable)
-        except nats.js.errors.NotFoundError:
-            return False
-        return True
+        await self.js.add_consumer(self.stream, config)
+        return await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.durable}")

