@@ -1,0 +1,145 @@
+"""The clients service over real gRPC on loopback: scope verification, error details,
+isolation between organizations, events published; the other services' health."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+
+import grpc
+import nats
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from launcher.nats_server import NatsServer
+from salon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from salon.clients.v1 import clients_pb2, clients_pb2_grpc, events_pb2
+from services.catalog.service import SPEC as CATALOG
+from services.clients.service import SPEC as CLIENTS
+from services.common.errors import ErrorCode, from_rpc_error
+from services.common.events import Event
+from services.common.runtime import ServiceProcess
+from services.common.scope import Role, Scope, ScopeSigner
+from services.common.settings import ServiceSettings
+
+SECRET = "k" * 40
+SIGNER = ScopeSigner([SECRET.encode()])
+
+
+def _settings(database_url: str, nats_url: str) -> ServiceSettings:
+    return ServiceSettings(database_url=database_url, nats_url=nats_url, scope_secret=SECRET,
+                           grpc_port=0, shutdown_grace_seconds=1)
+
+
+@pytest.fixture
+async def clients_stub(database_url: str, nats_server: NatsServer
+                       ) -> AsyncIterator[clients_pb2_grpc.ClientsServiceStub]:
+    process = ServiceProcess(CLIENTS, _settings(database_url, nats_server.url))
+    port = await process.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    yield clients_pb2_grpc.ClientsServiceStub(channel)
+    await channel.close()
+    await process.stop()
+
+
+def _md(org: str | None = None, est: str | None = None) -> tuple[tuple[str, bytes], ...]:
+    return SIGNER.metadata(Scope(org or secrets.token_hex(16), est or secrets.token_hex(16),
+                                 secrets.token_hex(16), Role.STAFF))
+
+
+async def test_calls_without_a_valid_scope_are_unauthenticated(clients_stub) -> None:
+    request = clients_pb2.CreateClientRequest(first_name="Ann", last_name="Peeters")
+    forged = ScopeSigner([b"not the secret" * 3]).metadata(Scope("o", "e", "u", Role.OWNER))
+    for metadata in [None, forged]:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await clients_stub.CreateClient(request, metadata=metadata, timeout=5)
+        assert caught.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_invalid_input_carries_code_and_field_and_writes_nothing(clients_stub) -> None:
+    md = _md()
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await clients_stub.CreateClient(
+            clients_pb2.CreateClientRequest(first_name="Ann", last_name="P", email="nope"),
+            metadata=md, timeout=5)
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    error = from_rpc_error(caught.value)
+    assert error is not None and error.code is ErrorCode.INVALID and error.field == "email"
+    listed = await clients_stub.ListClients(clients_pb2.ListClientsRequest(), metadata=md,
+                                            timeout=5)
+    assert listed.page_info.total_count == 0
+
+
+async def test_R01_batch_read_leaves_out_other_organizations(clients_stub) -> None:
+    org_a, org_b = secrets.token_hex(16), secrets.token_hex(16)
+    ann = await clients_stub.CreateClient(
+        clients_pb2.CreateClientRequest(first_name="Ann", last_name="Peeters"),
+        metadata=_md(org_a), timeout=5)
+    got_a = await clients_stub.GetClients(clients_pb2.GetClientsRequest(ids=[ann.id]),
+                                          metadata=_md(org_a), timeout=5)
+    got_b = await clients_stub.GetClients(clients_pb2.GetClientsRequest(ids=[ann.id]),
+                                          metadata=_md(org_b), timeout=5)
+    assert [c.id for c in got_a.clients] == [ann.id]
+    assert list(got_b.clients) == []
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await clients_stub.UpdateClient(clients_pb2.UpdateClientRequest(id=ann.id, email=""),
+                                        metadata=_md(org_b), timeout=5)
+    assert caught.value.code() is grpc.StatusCode.NOT_FOUND
+
+
+async def test_each_change_is_published_as_an_event(clients_stub, nats_server: NatsServer
+                                                    ) -> None:
+    org, est = secrets.token_hex(16), secrets.token_hex(16)
+    nc = await nats.connect(nats_server.url)
+    received: list[Event] = []
+
+    async def collect(msg) -> None:
+        received.append(Event.from_message(msg.subject, msg.headers, msg.data))
+
+    sub = await nc.subscribe(f"salon.{org}.>", cb=collect)
+    try:
+        ann = await clients_stub.CreateClient(
+            clients_pb2.CreateClientRequest(first_name="Ann", last_name="Peeters"),
+            metadata=_md(org, est), timeout=5)
+        await clients_stub.UpdateClient(
+            clients_pb2.UpdateClientRequest(id=ann.id, phone="0470 12 34 56"),
+            metadata=_md(org, est), timeout=5)
+        # An update that changes nothing publishes nothing.
+        await clients_stub.UpdateClient(
+            clients_pb2.UpdateClientRequest(id=ann.id, first_name="Ann"),
+            metadata=_md(org, est), timeout=5)
+        for _ in range(100):
+            if len(received) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+    finally:
+        await sub.unsubscribe()
+        await nc.close()
+    assert [e.type for e in received] == ["salon.clients.client.created.v1",
+                                          "salon.clients.client.updated.v1"]
+    assert all(e.subject.startswith(f"salon.{org}.{est}.clients.client.") for e in received)
+    updated = received[1].parse(events_pb2.ClientUpdated)
+    assert list(updated.changed_fields) == ["phone"]  # type: ignore[attr-defined]
+    assert updated.client.phone == "+32470123456"  # type: ignore[attr-defined]
+
+
+async def test_services_not_built_yet_are_healthy_and_answer_unimplemented(
+    tmp_path, nats_server: NatsServer
+) -> None:
+    process = ServiceProcess(CATALOG, _settings(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
+                                                nats_server.url))
+    port = await process.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            health = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service="salon.catalog.v1.CatalogService"),
+                timeout=5)
+            assert health.status == health_pb2.HealthCheckResponse.SERVING
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await catalog_pb2_grpc.CatalogServiceStub(channel).GetServices(
+                    catalog_pb2.GetServicesRequest(ids=["x"]), metadata=_md(), timeout=5)
+            assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
+    finally:
+        await process.stop()
