@@ -42,10 +42,10 @@ from typing import Any
 import grpc
 import httpx
 import orjson
-from salon.clients.v1 import clients_pb2, clients_pb2_grpc
-from salon.common.v1 import page_pb2
 
 from launcher.stack import Stack, free_port
+from salon.clients.v1 import clients_pb2, clients_pb2_grpc
+from salon.common.v1 import page_pb2
 from services.common.scope import Right, Role, Scope, ScopeSigner
 
 PAGE = 50
@@ -88,7 +88,11 @@ async def graphql(
 
 
 async def mutate(
-    http: httpx.AsyncClient, url: str, query: str, name: str, token: str | None = None,
+    http: httpx.AsyncClient,
+    url: str,
+    query: str,
+    name: str,
+    token: str | None = None,
     **variables: Any,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = (await graphql(http, url, query, token, **variables))[name]
@@ -107,22 +111,39 @@ async def seed(url: str, clients: int, concurrency: int) -> Tenant:
     """Sign up an organization and create ``clients`` clients; returns its session and scope."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
-        signed = await mutate(http, url, SIGN_UP, "signUp", input={
-            "organizationName": "Bench Salon", "establishmentName": "Bench Antwerpen",
-            "timezone": "Europe/Brussels", "email": "owner@bench.example.com",
-            "name": "Bench Owner", "password": "bench-owner-password-1",
-        })
+        signed = await mutate(
+            http,
+            url,
+            SIGN_UP,
+            "signUp",
+            input={
+                "organizationName": "Bench Salon",
+                "establishmentName": "Bench Antwerpen",
+                "timezone": "Europe/Brussels",
+                "email": "owner@bench.example.com",
+                "name": "Bench Owner",
+                "password": "bench-owner-password-1",
+            },
+        )
         token: str = signed["session"]["token"]
         gate = asyncio.Semaphore(concurrency)
 
         async def create(i: int) -> None:
             first, last = FIRST[i % len(FIRST)], LAST[i // len(FIRST) % len(LAST)]
             async with gate:
-                await mutate(http, url, CREATE_CLIENT, "createClient", token, input={
-                    "firstName": first, "lastName": last,
-                    "email": f"{first}.{last}.{i}@example.com".lower(),
-                    "phone": f"+32470{i:06d}",
-                })
+                await mutate(
+                    http,
+                    url,
+                    CREATE_CLIENT,
+                    "createClient",
+                    token,
+                    input={
+                        "firstName": first,
+                        "lastName": last,
+                        "email": f"{first}.{last}.{i}@example.com".lower(),
+                        "phone": f"+32470{i:06d}",
+                    },
+                )
 
         await asyncio.gather(*(create(i) for i in range(clients)))
         me = (await graphql(http, url, ME, token))["me"]
@@ -161,7 +182,11 @@ class Result:
 
 
 async def measure(
-    name: str, call: Callable[[], Awaitable[None]], *, concurrency: int, warmup: float,
+    name: str,
+    call: Callable[[], Awaitable[None]],
+    *,
+    concurrency: int,
+    warmup: float,
     seconds: float,
 ) -> Result:
     """Run ``call`` from ``concurrency`` workers; only calls that start after the warm-up and
@@ -211,7 +236,12 @@ def direct_call(
 
 
 def gateway_call(
-    http: httpx.AsyncClient, url: str, token: str, query: str, expected: int, total: int,
+    http: httpx.AsyncClient,
+    url: str,
+    token: str,
+    query: str,
+    expected: int,
+    total: int,
     with_establishments: bool,
 ) -> Callable[[], Awaitable[None]]:
     content = orjson.dumps({"query": query})
@@ -227,8 +257,10 @@ def gateway_call(
         connection = body["data"]["clients"]
         edges = connection["edges"]
         if len(edges) != expected or connection["totalCount"] != total:
-            raise BenchError(f"clients returned {len(edges)} of {connection['totalCount']}, "
-                             f"not {expected} of {total}")
+            raise BenchError(
+                f"clients returned {len(edges)} of {connection['totalCount']}, "
+                f"not {expected} of {total}"
+            )
         if with_establishments and any(not e["node"]["establishments"] for e in edges):
             raise BenchError("a client without establishments")
 
@@ -248,11 +280,15 @@ async def run(stack: Stack, args: argparse.Namespace) -> list[Result]:
 
     async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports['clients']}") as channel:
         stub = clients_pb2_grpc.ClientsServiceStub(channel)
-        results.append(await measure("direct gRPC ListClients",
-                                     direct_call(stub, metadata, expected), **timing))
+        results.append(
+            await measure(
+                "direct gRPC ListClients", direct_call(stub, metadata, expected), **timing
+            )
+        )
 
-    limits = httpx.Limits(max_connections=args.concurrency,
-                          max_keepalive_connections=args.concurrency)
+    limits = httpx.Limits(
+        max_connections=args.concurrency, max_keepalive_connections=args.concurrency
+    )
     async with httpx.AsyncClient(timeout=30, limits=limits, http1=True, http2=False) as http:
         for name, query, with_est in (
             ("gateway clients", CLIENTS, False),
@@ -269,9 +305,11 @@ def report(results: list[Result]) -> None:
     for r in results:
         line = f"{r.name:<26} {r.rps:>9.1f} {r.percentile(50):>8.2f} {r.percentile(99):>8.2f}"
         if r is not direct:
-            line += (f"   req/s x{r.rps / direct.rps:.3f}"
-                     f", p50 x{r.percentile(50) / direct.percentile(50):.1f}"
-                     f", p99 x{r.percentile(99) / direct.percentile(99):.1f}")
+            line += (
+                f"   req/s x{r.rps / direct.rps:.3f}"
+                f", p50 x{r.percentile(50) / direct.percentile(50):.1f}"
+                f", p99 x{r.percentile(99) / direct.percentile(99):.1f}"
+            )
         print(line, flush=True)
 
 
@@ -313,10 +351,13 @@ def main(argv: list[str] | None = None) -> None:
             factory, loop = loop_factory()
             t0 = time.perf_counter()
             stack.start()
-            print(f"stack up in {time.perf_counter() - t0:.1f}s ({stack.graphql_url}); "
-                  f"python {platform.python_version()}, {loop}, {os.cpu_count()} CPUs, "
-                  f"concurrency {args.concurrency}, {args.seconds:g}s per case "
-                  f"after {args.warmup:g}s warm-up, page of {PAGE}", flush=True)
+            print(
+                f"stack up in {time.perf_counter() - t0:.1f}s ({stack.graphql_url}); "
+                f"python {platform.python_version()}, {loop}, {os.cpu_count()} CPUs, "
+                f"concurrency {args.concurrency}, {args.seconds:g}s per case "
+                f"after {args.warmup:g}s warm-up, page of {PAGE}",
+                flush=True,
+            )
             with asyncio.Runner(loop_factory=factory) as runner:
                 results = runner.run(run(stack, args))
             report(results)

@@ -74,13 +74,23 @@ class Context:
         settings = self.state.settings
         max_age = int((expires_at - datetime.now(expires_at.tzinfo)).total_seconds())
         self.response.set_cookie(
-            settings.session_cookie, token, max_age=max_age, httponly=True,
-            secure=settings.production, samesite="lax", path="/",
+            settings.session_cookie,
+            token,
+            max_age=max_age,
+            httponly=True,
+            secure=settings.production,
+            samesite="lax",
+            path="/",
         )
         # Double-submit CSRF token: readable by the page, echoed in X-CSRF-Token.
         self.response.set_cookie(
-            settings.csrf_cookie, secrets.token_urlsafe(24), max_age=max_age, httponly=False,
-            secure=settings.production, samesite="lax", path="/",
+            settings.csrf_cookie,
+            secrets.token_urlsafe(24),
+            max_age=max_age,
+            httponly=False,
+            secure=settings.production,
+            samesite="lax",
+            path="/",
         )
 
     def clear_session_cookie(self) -> None:
@@ -112,7 +122,11 @@ async def build_context(
     csrf_header = request.headers.get(CSRF_HEADER, "")
     csrf_ok = bool(csrf_cookie) and hmac.compare_digest(csrf_cookie, csrf_header)
     return Context(
-        request=request, response=response, state=state, auth=auth,
-        auth_source=source if auth else None, csrf_ok=csrf_ok,
+        request=request,
+        response=response,
+        state=state,
+        auth=auth,
+        auth_source=source if auth else None,
+        csrf_ok=csrf_ok,
         request_id=request.headers.get("x-request-id", "")[:64] or new_id(),
     )

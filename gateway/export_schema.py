@@ -1,6 +1,6 @@
 """Write the gateway's schema to gateway/schema.graphql (committed; a test fails on drift).
 
-    python -m gateway.export_schema
+python -m gateway.export_schema
 """
 
 from __future__ import annotations

@@ -65,10 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start NATS, every service and the gateway")
     up.add_argument("--demo", action="store_true", help="seed a demo chain (once per data dir)")
-    up.add_argument("--data-dir", default=".salon-data",
-                    help="where the databases, NATS store and logs live (default .salon-data)")
-    up.add_argument("--port", type=int, default=None,
-                    help="gateway HTTP port (default $SALON_PORT, else 8000 or a free one)")
+    up.add_argument(
+        "--data-dir",
+        default=".salon-data",
+        help="where the databases, NATS store and logs live (default .salon-data)",
+    )
+    up.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="gateway HTTP port (default $SALON_PORT, else 8000 or a free one)",
+    )
     up.set_defaults(func=_up)
     run = sub.add_parser("run", help="run one part in the foreground (configured by SALON_*)")
     run.add_argument("part", choices=PARTS)

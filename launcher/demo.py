@@ -13,9 +13,11 @@ import httpx
 OWNER_EMAIL = "owner@demo.salon"
 OWNER_PASSWORD = "demo-owner-1"  # noqa: S105 - a documented demo login
 
-ESTABLISHMENTS = [("Salon Demo Antwerpen", "Europe/Brussels"),
-                  ("Salon Demo Gent", "Europe/Brussels"),
-                  ("Salon Demo Brussel", "Europe/Brussels")]
+ESTABLISHMENTS = [
+    ("Salon Demo Antwerpen", "Europe/Brussels"),
+    ("Salon Demo Gent", "Europe/Brussels"),
+    ("Salon Demo Brussel", "Europe/Brussels"),
+]
 
 STAFF = [
     # establishment index, e-mail, name, role, rights
@@ -28,10 +30,45 @@ STAFF = [
 ]
 STAFF_PASSWORD = "demo-staff-1"  # noqa: S105 - a documented demo login
 
-FIRST = ["Emma", "Noah", "Louise", "Liam", "Olivia", "Arthur", "Mila", "Jules", "Elena", "Lucas",
-         "Nora", "Victor", "Ella", "Finn", "Marie", "Adam", "Lena", "Louis", "Julia", "Rayan"]
-LAST = ["Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens",
-        "Wouters", "De Smet", "Dubois", "Lambert", "Dupont", "Martin", "Simon"]
+FIRST = [
+    "Emma",
+    "Noah",
+    "Louise",
+    "Liam",
+    "Olivia",
+    "Arthur",
+    "Mila",
+    "Jules",
+    "Elena",
+    "Lucas",
+    "Nora",
+    "Victor",
+    "Ella",
+    "Finn",
+    "Marie",
+    "Adam",
+    "Lena",
+    "Louis",
+    "Julia",
+    "Rayan",
+]
+LAST = [
+    "Peeters",
+    "Janssens",
+    "Maes",
+    "Jacobs",
+    "Mertens",
+    "Willems",
+    "Claes",
+    "Goossens",
+    "Wouters",
+    "De Smet",
+    "Dubois",
+    "Lambert",
+    "Dupont",
+    "Martin",
+    "Simon",
+]
 
 
 @dataclass
@@ -42,8 +79,9 @@ class Api:
 
     def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        reply = self.client.post(self.url, json={"query": query, "variables": variables},
-                                 headers=headers)
+        reply = self.client.post(
+            self.url, json={"query": query, "variables": variables}, headers=headers
+        )
         reply.raise_for_status()
         body = reply.json()
         if body.get("errors"):
@@ -79,33 +117,53 @@ def seed(graphql_url: str, data_dir: Path) -> bool:
     rng = random.Random(42)  # noqa: S311 - demo names, not secrets
     with httpx.Client(timeout=30) as http:
         api = Api(graphql_url, http)
-        signed = api.mutate(SIGN_UP, "signUp", input={
-            "organizationName": "Salon Demo", "establishmentName": ESTABLISHMENTS[0][0],
-            "timezone": ESTABLISHMENTS[0][1], "email": OWNER_EMAIL, "name": "Olivia Owner",
-            "password": OWNER_PASSWORD,
-        })
+        signed = api.mutate(
+            SIGN_UP,
+            "signUp",
+            input={
+                "organizationName": "Salon Demo",
+                "establishmentName": ESTABLISHMENTS[0][0],
+                "timezone": ESTABLISHMENTS[0][1],
+                "email": OWNER_EMAIL,
+                "name": "Olivia Owner",
+                "password": OWNER_PASSWORD,
+            },
+        )
         api.token = signed["session"]["token"]
         est_ids = [signed["session"]["establishment"]["id"]]
         for name, tz in ESTABLISHMENTS[1:]:
-            created = api.mutate(CREATE_EST, "createEstablishment",
-                                 input={"name": name, "timezone": tz})
+            created = api.mutate(
+                CREATE_EST, "createEstablishment", input={"name": name, "timezone": tz}
+            )
             est_ids.append(created["establishment"]["id"])
         for index, est_id in enumerate(est_ids):
             api.mutate(SWITCH, "switchEstablishment", input={"establishmentId": est_id})
             for est_index, email, name, role, rights in STAFF:
                 if est_index == index:
-                    api.mutate(ADD_MEMBER, "addMember", input={
-                        "email": email, "name": name, "password": STAFF_PASSWORD,
-                        "role": role, "rights": rights,
-                    })
+                    api.mutate(
+                        ADD_MEMBER,
+                        "addMember",
+                        input={
+                            "email": email,
+                            "name": name,
+                            "password": STAFF_PASSWORD,
+                            "role": role,
+                            "rights": rights,
+                        },
+                    )
             for _ in range(12):
                 first, last = rng.choice(FIRST), rng.choice(LAST)
                 number = rng.randint(1000000, 9999999)
-                api.mutate(CREATE_CLIENT, "createClient", input={
-                    "firstName": first, "lastName": last,
-                    "email": f"{first}.{last}.{number}@example.com".lower().replace(" ", ""),
-                    "phone": f"+32470{number % 1000000:06d}",
-                })
+                api.mutate(
+                    CREATE_CLIENT,
+                    "createClient",
+                    input={
+                        "firstName": first,
+                        "lastName": last,
+                        "email": f"{first}.{last}.{number}@example.com".lower().replace(" ", ""),
+                        "phone": f"+32470{number % 1000000:06d}",
+                    },
+                )
     marker.write_text("seeded\n")
     return True
 
@@ -115,7 +173,8 @@ def logins() -> list[tuple[str, str, str]]:
     seen: dict[str, list[str]] = {}
     for est_index, email, _name, role, rights in STAFF:
         where = ESTABLISHMENTS[est_index][0].removeprefix("Salon Demo ")
-        seen.setdefault(email, []).append(f"{role} in {where}"
-                                          + (f" ({', '.join(rights)})" if rights else ""))
+        seen.setdefault(email, []).append(
+            f"{role} in {where}" + (f" ({', '.join(rights)})" if rights else "")
+        )
     rows += [(email, STAFF_PASSWORD, "; ".join(parts)) for email, parts in seen.items()]
     return rows

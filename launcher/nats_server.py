@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sysconfig
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def start_nats(
     port: int = -1,
     config_file: Path | None = None,
     timeout: float = 20,
-    preexec_fn: object = None,
+    preexec_fn: Callable[[], object] | None = None,
 ) -> NatsServer:
     """Start nats-server with JetStream; port -1 lets the server pick a free one."""
     store_dir.mkdir(parents=True, exist_ok=True)
@@ -64,20 +65,24 @@ def start_nats(
     log_path.unlink(missing_ok=True)
     args = [
         nats_server_binary(),
-        "-a", "127.0.0.1",
-        "-p", str(port),
+        "-a",
+        "127.0.0.1",
+        "-p",
+        str(port),
         "-js",
-        "-sd", str(store_dir / "jetstream"),
-        "-l", str(log_path),
+        "-sd",
+        str(store_dir / "jetstream"),
+        "-l",
+        str(log_path),
     ]
     if config_file is not None:
         args += ["-c", str(config_file)]
-    process = subprocess.Popen(  # noqa: S603 - our own binary, fixed arguments
+    process = subprocess.Popen(
         args,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=preexec_fn,  # type: ignore[arg-type]
+        preexec_fn=preexec_fn,
         env={**os.environ},
     )
     deadline = time.monotonic() + timeout

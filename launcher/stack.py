@@ -69,14 +69,14 @@ class Child:
     def spawn(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
-            self.process = subprocess.Popen(  # noqa: S603 - our own modules
+            self.process = subprocess.Popen(
                 [sys.executable, "-m", self.module],
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,  # noqa: PLW1509
+                preexec_fn=_die_with_parent,
             )
         self.started_at = time.monotonic()
 
@@ -139,9 +139,7 @@ class Stack:
         else:
             wanted = os.environ.get("SALON_PORT")
             default = int(wanted) if wanted else 8000
-            self.ports["gateway"] = (
-                default if wanted or port_is_free(default) else free_port()
-            )
+            self.ports["gateway"] = default if wanted or port_is_free(default) else free_port()
 
     def start(self, timeout: float = 60) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -166,8 +164,9 @@ class Stack:
                 "SALON_GRPC_HOST": "127.0.0.1",
                 "SALON_GRPC_PORT": str(self.ports[name]),
             }
-            self.children[name] = Child(name, f"services.{name}", env,
-                                        self.data_dir / "logs" / f"{name}.log")
+            self.children[name] = Child(
+                name, f"services.{name}", env, self.data_dir / "logs" / f"{name}.log"
+            )
         gateway_env = {
             **base_env,
             "SALON_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / 'gateway.db'}",
@@ -175,8 +174,9 @@ class Stack:
             "SALON_PORT": str(self.ports["gateway"]),
             **{f"SALON_{n.upper()}_ADDR": f"127.0.0.1:{self.ports[n]}" for n in SERVICES},
         }
-        self.children["gateway"] = Child("gateway", "gateway", gateway_env,
-                                         self.data_dir / "logs" / "gateway.log")
+        self.children["gateway"] = Child(
+            "gateway", "gateway", gateway_env, self.data_dir / "logs" / "gateway.log"
+        )
         for child in self.children.values():
             child.spawn()
         self.wait_ready(timeout)
@@ -236,7 +236,7 @@ class Stack:
                 code = child.process.returncode if child.process else None
                 if now - child.started_at > 60:
                     child.restarts = 0
-                delay = min(2.0 ** child.restarts - 1, 30.0)
+                delay = min(2.0**child.restarts - 1, 30.0)
                 child.next_start = now + delay
                 notices.append(
                     f"{child.name} exited with code {code}; restarting"

@@ -32,8 +32,9 @@ async def _create_pg_database(url: str) -> tuple[str, str]:
 
     base = make_url(url)
     name = f"salon_test_{secrets.token_hex(6)}"
-    conn = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(
-        hide_password=False))
+    conn = await asyncpg.connect(
+        base.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
@@ -45,8 +46,9 @@ async def _drop_pg_database(url: str, name: str) -> None:
     import asyncpg
 
     base = make_url(url)
-    conn = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(
-        hide_password=False))
+    conn = await asyncpg.connect(
+        base.set(drivername="postgresql").render_as_string(hide_password=False)
+    )
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -69,8 +71,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The whole system as `salon up` runs it: NATS, five services, the gateway."""
-    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), port=free_port(),
-                    restart=False)
+    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), port=free_port(), restart=False)
     try:
         running.start(timeout=90)
         yield running

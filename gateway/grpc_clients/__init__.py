@@ -68,10 +68,10 @@ class Backends:
         for channel in self.channels.values():
             await channel.close()
 
-    async def healthy(self, name: str, timeout: float = 1.0) -> bool:
+    async def healthy(self, name: str, wait: float = 1.0) -> bool:
         stub = health_pb2_grpc.HealthStub(self.channels[name])
         try:
-            reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
+            reply = await stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=wait)
         except grpc.aio.AioRpcError:
             return False
         return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)

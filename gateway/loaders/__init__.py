@@ -49,8 +49,10 @@ class Loaders:
     async def _clients(self, ids: Sequence[str]) -> list[clients_pb2.Client | None]:
         backends = self.ctx.state.backends
         reply = await backends.call(
-            "clients", backends.clients.GetClients,
-            clients_pb2.GetClientsRequest(ids=list(ids)), self.ctx.metadata(),
+            "clients",
+            backends.clients.GetClients,
+            clients_pb2.GetClientsRequest(ids=list(ids)),
+            self.ctx.metadata(),
         )
         found = {c.id: c for c in reply.clients}
         return [found.get(i) for i in ids]

@@ -56,4 +56,4 @@ class IsAuthenticated(BasePermission):
         return True
 
 
-AUTHENTICATED = [IsAuthenticated]
+AUTHENTICATED: list[type[BasePermission]] = [IsAuthenticated]

@@ -140,51 +140,80 @@ async def email_taken(session: AsyncSession, email: str) -> User | None:
 async def _insert_establishment(
     session: AsyncSession, scope: Scope, name: str, timezone: str, establishment_id: str
 ) -> Establishment:
-    slug = await _free_slug(session, establishments, slugify(name),
-                            organization_id=scope.organization_id)
+    slug = await _free_slug(
+        session, establishments, slugify(name), organization_id=scope.organization_id
+    )
     await session.execute(
         establishments.insert().values(
-            id=establishment_id, organization_id=scope.organization_id, name=name, slug=slug,
-            timezone=timezone, created_at=utcnow(),
+            id=establishment_id,
+            organization_id=scope.organization_id,
+            name=name,
+            slug=slug,
+            timezone=timezone,
+            created_at=utcnow(),
         )
     )
     est = Establishment(establishment_id, scope.organization_id, name, slug, timezone)
     await record_event(
-        session, outbox, ESTABLISHMENT_CREATED,
+        session,
+        outbox,
+        ESTABLISHMENT_CREATED,
         events_pb2.EstablishmentCreated(
-            organization_id=est.organization_id, establishment_id=est.id, name=est.name,
-            slug=est.slug, timezone=est.timezone,
+            organization_id=est.organization_id,
+            establishment_id=est.id,
+            name=est.name,
+            slug=est.slug,
+            timezone=est.timezone,
         ),
-        scope, establishment_id=est.id,
+        scope,
+        establishment_id=est.id,
     )
     return est
 
 
 async def _insert_membership(
-    session: AsyncSession, scope: Scope, user_id: str, establishment_id: str, role: Role,
+    session: AsyncSession,
+    scope: Scope,
+    user_id: str,
+    establishment_id: str,
+    role: Role,
     rights: Sequence[Right],
 ) -> None:
     await session.execute(
         memberships.insert().values(
-            organization_id=scope.organization_id, user_id=user_id,
-            establishment_id=establishment_id, role=role.value, rights=_rights_text(rights),
+            organization_id=scope.organization_id,
+            user_id=user_id,
+            establishment_id=establishment_id,
+            role=role.value,
+            rights=_rights_text(rights),
             created_at=utcnow(),
         )
     )
     await record_event(
-        session, outbox, MEMBERSHIP_ADDED,
+        session,
+        outbox,
+        MEMBERSHIP_ADDED,
         events_pb2.MembershipAdded(
-            organization_id=scope.organization_id, establishment_id=establishment_id,
-            user_id=user_id, role=role_to_proto(role),
+            organization_id=scope.organization_id,
+            establishment_id=establishment_id,
+            user_id=user_id,
+            role=role_to_proto(role),
             rights=sorted(right_to_proto(r) for r in rights),
         ),
-        scope, establishment_id=establishment_id,
+        scope,
+        establishment_id=establishment_id,
     )
 
 
 async def sign_up(
-    session: AsyncSession, *, organization_name: str, establishment_name: str, timezone: str,
-    email: str, name: str, password_hash: str,
+    session: AsyncSession,
+    *,
+    organization_name: str,
+    establishment_name: str,
+    timezone: str,
+    email: str,
+    name: str,
+    password_hash: str,
 ) -> tuple[Organization, Establishment, User]:
     if await email_taken(session, email):
         raise DomainError(ErrorCode.CONFLICT, "this e-mail address already has a login", "email")
@@ -192,26 +221,35 @@ async def sign_up(
     scope = Scope(org_id, est_id, user_id, Role.OWNER)
     slug = await _free_slug(session, organizations, slugify(organization_name))
     await session.execute(
-        organizations.insert().values(id=org_id, name=organization_name, slug=slug,
-                                      created_at=utcnow())
+        organizations.insert().values(
+            id=org_id, name=organization_name, slug=slug, created_at=utcnow()
+        )
     )
     await record_event(
-        session, outbox, ORGANIZATION_CREATED,
-        events_pb2.OrganizationCreated(organization_id=org_id, name=organization_name,
-                                       slug=slug),
-        scope, establishment_id=None,
+        session,
+        outbox,
+        ORGANIZATION_CREATED,
+        events_pb2.OrganizationCreated(organization_id=org_id, name=organization_name, slug=slug),
+        scope,
+        establishment_id=None,
     )
     est = await _insert_establishment(session, scope, establishment_name, timezone, est_id)
     try:
         await session.execute(
             users.insert().values(
-                id=user_id, organization_id=org_id, email=email, email_key=email_key(email),
-                name=name, password_hash=password_hash, created_at=utcnow(),
+                id=user_id,
+                organization_id=org_id,
+                email=email,
+                email_key=email_key(email),
+                name=name,
+                password_hash=password_hash,
+                created_at=utcnow(),
             )
         )
     except IntegrityError as exc:  # a concurrent sign-up with the same e-mail won
-        raise DomainError(ErrorCode.CONFLICT, "this e-mail address already has a login",
-                          "email") from exc
+        raise DomainError(
+            ErrorCode.CONFLICT, "this e-mail address already has a login", "email"
+        ) from exc
     await _insert_membership(session, scope, user_id, est_id, Role.OWNER, [])
     return Organization(org_id, organization_name, slug), est, User(user_id, org_id, email, name)
 
@@ -244,8 +282,10 @@ async def first_membership(session: AsyncSession, user: User) -> Membership | No
     row = (
         await session.execute(
             select(memberships)
-            .where(memberships.c.organization_id == user.organization_id,
-                   memberships.c.user_id == user.id)
+            .where(
+                memberships.c.organization_id == user.organization_id,
+                memberships.c.user_id == user.id,
+            )
             .order_by(memberships.c.created_at, memberships.c.establishment_id)
             .limit(1)
         )
@@ -260,9 +300,13 @@ async def create_session(
     now = utcnow()
     await session.execute(
         sessions.insert().values(
-            id=new_id(), token_hash=token_hash(token), user_id=user.id,
-            organization_id=user.organization_id, establishment_id=establishment_id,
-            created_at=now, expires_at=now + ttl,
+            id=new_id(),
+            token_hash=token_hash(token),
+            user_id=user.id,
+            organization_id=user.organization_id,
+            establishment_id=establishment_id,
+            created_at=now,
+            expires_at=now + ttl,
         )
     )
     return token
@@ -285,21 +329,26 @@ async def resolve_session(session: AsyncSession, token: str) -> SessionInfo | No
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
     return SessionInfo(
-        id=row.id, token=token, user_id=row.user_id, organization_id=row.organization_id,
-        establishment_id=row.establishment_id, role=Role(row.role), rights=_rights(row.rights),
+        id=row.id,
+        token=token,
+        user_id=row.user_id,
+        organization_id=row.organization_id,
+        establishment_id=row.establishment_id,
+        role=Role(row.role),
+        rights=_rights(row.rights),
         expires_at=row.expires_at,
     )
 
 
 async def revoke_session(session: AsyncSession, session_id: str) -> None:
     await session.execute(
-        update(sessions).where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
+        update(sessions)
+        .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
 
 
-async def switch_session(session: AsyncSession, info: SessionInfo, establishment_id: str
-                         ) -> None:
+async def switch_session(session: AsyncSession, info: SessionInfo, establishment_id: str) -> None:
     if await membership(session, info.organization_id, info.user_id, establishment_id) is None:
         raise not_found("establishment", "establishmentId")
     await session.execute(
@@ -307,8 +356,9 @@ async def switch_session(session: AsyncSession, info: SessionInfo, establishment
     )
 
 
-async def create_establishment(session: AsyncSession, scope: Scope, name: str, timezone: str
-                               ) -> Establishment:
+async def create_establishment(
+    session: AsyncSession, scope: Scope, name: str, timezone: str
+) -> Establishment:
     est = await _insert_establishment(session, scope, name, timezone, new_id())
     # The owner who creates an establishment gets a membership there.
     await _insert_membership(session, scope, scope.user_id, est.id, Role.OWNER, [])
@@ -316,13 +366,20 @@ async def create_establishment(session: AsyncSession, scope: Scope, name: str, t
 
 
 async def add_member(
-    session: AsyncSession, scope: Scope, *, email: str, name: str, password_hash: str | None,
-    role: Role, rights: Sequence[Right],
+    session: AsyncSession,
+    scope: Scope,
+    *,
+    email: str,
+    name: str,
+    password_hash: str | None,
+    role: Role,
+    rights: Sequence[Right],
 ) -> User:
     existing = await email_taken(session, email)
     if existing is not None and existing.organization_id != scope.organization_id:
-        raise DomainError(ErrorCode.CONFLICT,
-                          "this e-mail address already has a login elsewhere", "email")
+        raise DomainError(
+            ErrorCode.CONFLICT, "this e-mail address already has a login elsewhere", "email"
+        )
     if existing is None:
         if password_hash is None:
             raise DomainError(ErrorCode.INVALID, "a new user needs a password", "password")
@@ -330,25 +387,32 @@ async def add_member(
         try:
             await session.execute(
                 users.insert().values(
-                    id=user.id, organization_id=user.organization_id, email=email,
-                    email_key=email_key(email), name=name, password_hash=password_hash,
+                    id=user.id,
+                    organization_id=user.organization_id,
+                    email=email,
+                    email_key=email_key(email),
+                    name=name,
+                    password_hash=password_hash,
                     created_at=utcnow(),
                 )
             )
         except IntegrityError as exc:
-            raise DomainError(ErrorCode.CONFLICT, "this e-mail address already has a login",
-                              "email") from exc
+            raise DomainError(
+                ErrorCode.CONFLICT, "this e-mail address already has a login", "email"
+            ) from exc
     else:
         user = existing
         if await membership(session, scope.organization_id, user.id, scope.establishment_id):
-            raise DomainError(ErrorCode.CONFLICT,
-                              "this user is already a member of this establishment", "email")
+            raise DomainError(
+                ErrorCode.CONFLICT, "this user is already a member of this establishment", "email"
+            )
     await _insert_membership(session, scope, user.id, scope.establishment_id, role, rights)
     return user
 
 
-async def set_rights(session: AsyncSession, scope: Scope, user_id: str, rights: Sequence[Right]
-                     ) -> None:
+async def set_rights(
+    session: AsyncSession, scope: Scope, user_id: str, rights: Sequence[Right]
+) -> None:
     result = await session.execute(
         update(memberships)
         .where(
@@ -361,36 +425,42 @@ async def set_rights(session: AsyncSession, scope: Scope, user_id: str, rights: 
     if not result.rowcount:  # type: ignore[attr-defined]
         raise not_found("member of this establishment", "userId")
     await record_event(
-        session, outbox, RIGHTS_CHANGED,
+        session,
+        outbox,
+        RIGHTS_CHANGED,
         events_pb2.MembershipRightsChanged(
-            organization_id=scope.organization_id, establishment_id=scope.establishment_id,
-            user_id=user_id, rights=sorted(right_to_proto(r) for r in rights),
+            organization_id=scope.organization_id,
+            establishment_id=scope.establishment_id,
+            user_id=user_id,
+            rights=sorted(right_to_proto(r) for r in rights),
         ),
-        scope, establishment_id=scope.establishment_id,
+        scope,
+        establishment_id=scope.establishment_id,
     )
 
 
 # ------------------------------------------------------------------ batch reads (loaders)
 
-async def organizations_by_ids(session: AsyncSession, ids: Sequence[str]
-                               ) -> dict[str, Organization]:
+
+async def organizations_by_ids(
+    session: AsyncSession, ids: Sequence[str]
+) -> dict[str, Organization]:
     rows = await session.execute(select(organizations).where(organizations.c.id.in_(ids)))
     return {r.id: Organization(r.id, r.name, r.slug) for r in rows}
 
 
-async def establishments_by_ids(session: AsyncSession, organization_id: str,
-                                ids: Sequence[str]) -> dict[str, Establishment]:
+async def establishments_by_ids(
+    session: AsyncSession, organization_id: str, ids: Sequence[str]
+) -> dict[str, Establishment]:
     rows = await session.execute(
         select(establishments).where(
             establishments.c.organization_id == organization_id, establishments.c.id.in_(ids)
         )
     )
-    return {r.id: Establishment(r.id, r.organization_id, r.name, r.slug, r.timezone)
-            for r in rows}
+    return {r.id: Establishment(r.id, r.organization_id, r.name, r.slug, r.timezone) for r in rows}
 
 
-async def establishments_of(session: AsyncSession, organization_id: str
-                            ) -> list[Establishment]:
+async def establishments_of(session: AsyncSession, organization_id: str) -> list[Establishment]:
     rows = await session.execute(
         select(establishments)
         .where(establishments.c.organization_id == organization_id)
@@ -399,21 +469,24 @@ async def establishments_of(session: AsyncSession, organization_id: str
     return [Establishment(r.id, r.organization_id, r.name, r.slug, r.timezone) for r in rows]
 
 
-async def users_by_ids(session: AsyncSession, organization_id: str, ids: Sequence[str]
-                       ) -> dict[str, User]:
+async def users_by_ids(
+    session: AsyncSession, organization_id: str, ids: Sequence[str]
+) -> dict[str, User]:
     rows = await session.execute(
         select(users).where(users.c.organization_id == organization_id, users.c.id.in_(ids))
     )
     return {r.id: User(r.id, r.organization_id, r.email, r.name) for r in rows}
 
 
-async def memberships_by_users(session: AsyncSession, organization_id: str,
-                               user_ids: Sequence[str]) -> dict[str, list[Membership]]:
+async def memberships_by_users(
+    session: AsyncSession, organization_id: str, user_ids: Sequence[str]
+) -> dict[str, list[Membership]]:
     out: dict[str, list[Membership]] = {u: [] for u in user_ids}
     rows = await session.execute(
         select(memberships)
-        .where(memberships.c.organization_id == organization_id,
-               memberships.c.user_id.in_(user_ids))
+        .where(
+            memberships.c.organization_id == organization_id, memberships.c.user_id.in_(user_ids)
+        )
         .order_by(memberships.c.created_at, memberships.c.establishment_id)
     )
     for r in rows:
@@ -421,13 +494,16 @@ async def memberships_by_users(session: AsyncSession, organization_id: str,
     return out
 
 
-async def members_of(session: AsyncSession, organization_id: str, establishment_id: str
-                     ) -> list[User]:
+async def members_of(
+    session: AsyncSession, organization_id: str, establishment_id: str
+) -> list[User]:
     rows = await session.execute(
         select(users)
         .join(memberships, memberships.c.user_id == users.c.id)
-        .where(memberships.c.organization_id == organization_id,
-               memberships.c.establishment_id == establishment_id)
+        .where(
+            memberships.c.organization_id == organization_id,
+            memberships.c.establishment_id == establishment_id,
+        )
         .order_by(func.lower(users.c.name), users.c.id)
     )
     return [User(r.id, r.organization_id, r.email, r.name) for r in rows]

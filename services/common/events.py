@@ -8,12 +8,16 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from google.protobuf.message import Message
+
+M = TypeVar("M", bound=Message)
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/protobuf"
@@ -99,7 +103,7 @@ class Event:
         except (KeyError, ValueError) as exc:
             raise ValueError(f"not a salon event: {exc}") from exc
 
-    def parse(self, message_type: type[Message]) -> Message:
+    def parse(self, message_type: builtins.type[M]) -> M:
         msg = message_type()
         msg.ParseFromString(self.data)
         return msg

@@ -68,8 +68,12 @@ def create_event_tables() -> None:
 
     op.create_table(
         "outbox",
-        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-                  autoincrement=True),
+        sa.Column(
+            "seq",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         sa.Column("id", sa.String(32), nullable=False, unique=True),
         sa.Column("type", sa.String(120), nullable=False),
         sa.Column("subject", sa.String(250), nullable=False),

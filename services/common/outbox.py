@@ -9,6 +9,7 @@ between publish and mark re-publishes on restart; consumers also remember proces
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -43,8 +44,12 @@ def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
     outbox = Table(
         "outbox",
         metadata,
-        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-               autoincrement=True),
+        Column(
+            "seq",
+            BigInteger().with_variant(Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         Column("id", String(32), nullable=False, unique=True),
         Column("type", String(120), nullable=False),
         Column("subject", String(250), nullable=False),
@@ -165,27 +170,35 @@ class OutboxRelay:
                 continue
             if self._stopping:
                 return
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def pending(self) -> list[Event]:
         async with self.db.read() as session:
             rows = (
-                await session.execute(
-                    select(self.outbox)
-                    .where(self.outbox.c.sent_at.is_(None))
-                    .order_by(self.outbox.c.seq)
-                    .limit(self.batch_size)
+                (
+                    await session.execute(
+                        select(self.outbox)
+                        .where(self.outbox.c.sent_at.is_(None))
+                        .order_by(self.outbox.c.seq)
+                        .limit(self.batch_size)
+                    )
                 )
-            ).mappings().all()
+                .mappings()
+                .all()
+            )
         return [
             Event(
-                id=r["id"], type=r["type"], source=r["source"], time=r["occurred_at"],
-                organization_id=r["organization_id"], establishment_id=r["establishment_id"],
-                actor_id=r["actor_id"], subject=r["subject"], data=r["payload"],
+                id=r["id"],
+                type=r["type"],
+                source=r["source"],
+                time=r["occurred_at"],
+                organization_id=r["organization_id"],
+                establishment_id=r["establishment_id"],
+                actor_id=r["actor_id"],
+                subject=r["subject"],
+                data=r["payload"],
             )
             for r in rows
         ]

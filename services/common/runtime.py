@@ -54,9 +54,7 @@ class ServiceSpec:
     outbox: Table
     processed: Table
     register: Callable[[grpc.aio.Server, ServiceContext], None]
-    consumers: Callable[[ServiceContext], list[EventConsumer]] = field(
-        default=lambda _ctx: []
-    )
+    consumers: Callable[[ServiceContext], list[EventConsumer]] = field(default=lambda _ctx: [])
 
 
 class ServiceProcess:

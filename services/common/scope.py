@@ -34,6 +34,12 @@ class Right(StrEnum):
     SWITCH_REPORTS = "SWITCH_REPORTS"
 
 
+def ordered_rights(rights: object) -> list[Right]:
+    """Rights in the contract's order, each once."""
+    wanted = set(rights)  # type: ignore[call-overload]
+    return [r for r in Right if r in wanted]
+
+
 def role_to_proto(role: Role) -> scope_pb2.Role.ValueType:
     return scope_pb2.Role.Value(f"ROLE_{role.value}")
 

@@ -1,6 +1,6 @@
 """python -m services.inventory"""
 
-from services.inventory.service import SPEC
 from services.common.runtime import main
+from services.inventory.service import SPEC
 
 main(SPEC)

@@ -7,9 +7,9 @@ from pathlib import Path
 import grpc
 
 from salon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from services.common.runtime import ServiceContext, ServiceSpec
 from services.inventory.api.servicer import InventoryServicer
 from services.inventory.store.tables import metadata, outbox, processed_events
-from services.common.runtime import ServiceContext, ServiceSpec
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:

@@ -1,6 +1,6 @@
 """python -m services.payments"""
 
-from services.payments.service import SPEC
 from services.common.runtime import main
+from services.payments.service import SPEC
 
 main(SPEC)

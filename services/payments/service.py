@@ -7,9 +7,9 @@ from pathlib import Path
 import grpc
 
 from salon.payments.v1 import payments_pb2, payments_pb2_grpc
+from services.common.runtime import ServiceContext, ServiceSpec
 from services.payments.api.servicer import PaymentsServicer
 from services.payments.store.tables import metadata, outbox, processed_events
-from services.common.runtime import ServiceContext, ServiceSpec
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:

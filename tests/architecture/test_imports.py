@@ -19,8 +19,9 @@ def _lint_imports() -> str:
 
 
 def test_import_contracts_hold() -> None:
-    result = subprocess.run([_lint_imports(), "--no-cache"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [_lint_imports(), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 3 kept, 0 broken" in result.stdout
 
@@ -30,8 +31,9 @@ def test_a_forbidden_import_is_caught(tmp_path: Path) -> None:
     offender = ROOT / "services" / "catalog" / "_import_probe.py"
     offender.write_text("import services.clients.domain.model  # noqa: F401\n")
     try:
-        result = subprocess.run([_lint_imports(), "--no-cache"], cwd=ROOT,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [_lint_imports(), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
     finally:
         offender.unlink()
     assert result.returncode != 0

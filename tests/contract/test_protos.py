@@ -36,8 +36,12 @@ def test_committed_protobuf_code_matches_a_regeneration(tmp_path: Path) -> None:
 
 
 def test_every_service_declares_a_batch_read() -> None:
-    for service, rpc in [("clients", "GetClients"), ("catalog", "GetServices"),
-                         ("inventory", "GetStock"), ("booking", "GetAppointments"),
-                         ("payments", "GetReceipts")]:
+    for service, rpc in [
+        ("clients", "GetClients"),
+        ("catalog", "GetServices"),
+        ("inventory", "GetStock"),
+        ("booking", "GetAppointments"),
+        ("payments", "GetReceipts"),
+    ]:
         text = next((PROTOS / "salon" / service / "v1").glob(f"{service}.proto")).read_text()
         assert f"rpc {rpc}(" in text and "repeated string" in text

@@ -51,8 +51,9 @@ def _differences(project_sdl: str, contract_sdl: str) -> list[str]:
                 for aname, carg in getattr(cfield, "args", {}).items():
                     parg = pfield.args.get(aname)
                     if parg is not None and str(parg.type) != str(carg.type):
-                        problems.append(f"{name}.{fname}({aname}): {parg.type}, "
-                                        f"contract {carg.type}")
+                        problems.append(
+                            f"{name}.{fname}({aname}): {parg.type}, contract {carg.type}"
+                        )
                     if parg is not None and parg.default_value != carg.default_value:
                         problems.append(f"{name}.{fname}({aname}) default differs")
         if isinstance(ctype, GraphQLEnumType):
@@ -78,6 +79,15 @@ def test_tenancy_and_client_operations_of_the_contract_exist() -> None:
     assert query is not None and mutation is not None
     for name in ["me", "organization", "staff", "clients", "client"]:
         assert name in query.fields, name
-    for name in ["signUp", "login", "logout", "switchEstablishment", "createEstablishment",
-                 "addMember", "setRights", "createClient", "updateClient"]:
+    for name in [
+        "signUp",
+        "login",
+        "logout",
+        "switchEstablishment",
+        "createEstablishment",
+        "addMember",
+        "setRights",
+        "createClient",
+        "updateClient",
+    ]:
         assert name in mutation.fields, name

@@ -23,12 +23,17 @@ class Gql:
     url: str
     token: str | None = None
 
-    def raw(self, query: str, variables: dict[str, Any] | None = None,
-            headers: dict[str, str] | None = None) -> dict[str, Any]:
+    def raw(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         h = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         h.update(headers or {})
-        reply = httpx.post(self.url, json={"query": query, "variables": variables or {}},
-                           headers=h, timeout=30)
+        reply = httpx.post(
+            self.url, json={"query": query, "variables": variables or {}}, headers=h, timeout=30
+        )
         assert reply.status_code == 200, reply.text
         body: dict[str, Any] = reply.json()
         return body
@@ -63,10 +68,16 @@ class Org:
 def sign_up(gql: Gql, name: str = "Salon", establishment: str = "Antwerpen") -> Org:
     email = unique_email()
     password = "correct horse battery"
-    data = gql.as_(None)(SIGN_UP, input={
-        "organizationName": name, "establishmentName": establishment,
-        "email": email, "name": "Olivia Owner", "password": password,
-    })["signUp"]
+    data = gql.as_(None)(
+        SIGN_UP,
+        input={
+            "organizationName": name,
+            "establishmentName": establishment,
+            "email": email,
+            "name": "Olivia Owner",
+            "password": password,
+        },
+    )["signUp"]
     assert data["errors"] == [], data["errors"]
     session = data["session"]
     return Org(

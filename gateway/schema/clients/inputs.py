@@ -11,8 +11,9 @@ class CreateClientInput:
     phone: str | None = None
 
 
-@strawberry.input(description="Fields left out stay as they are; email or phone null or empty "
-                  "clears it.")
+@strawberry.input(
+    description="Fields left out stay as they are; email or phone null or empty clears it."
+)
 class UpdateClientInput:
     id: strawberry.ID
     first_name: str | None = strawberry.UNSET

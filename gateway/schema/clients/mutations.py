@@ -29,11 +29,14 @@ def _given(value: object) -> bool:
 
 @strawberry.type
 class ClientsMutation:
-    @strawberry.mutation(permission_classes=AUTHENTICATED,
-                         description="Into the shared file; the session establishment is where "
-                         "the client has history from now on.")
-    async def create_client(self, info: Info[Context, None], input: CreateClientInput
-                            ) -> CreateClientPayload:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Into the shared file; the session establishment is where "
+        "the client has history from now on.",
+    )
+    async def create_client(
+        self, info: Info[Context, None], input: CreateClientInput
+    ) -> CreateClientPayload:
         ctx = info.context
         request = clients_pb2.CreateClientRequest(
             first_name=input.first_name, last_name=input.last_name
@@ -44,15 +47,17 @@ class ClientsMutation:
             request.phone = input.phone
         backends = ctx.state.backends
         try:
-            msg = await backends.call("clients", backends.clients.CreateClient, request,
-                                      ctx.metadata())
+            msg = await backends.call(
+                "clients", backends.clients.CreateClient, request, ctx.metadata()
+            )
         except DomainError as exc:
             return CreateClientPayload(errors=user_errors(exc))
         return CreateClientPayload(client=Client.of(msg))
 
     @strawberry.mutation(permission_classes=AUTHENTICATED)
-    async def update_client(self, info: Info[Context, None], input: UpdateClientInput
-                            ) -> UpdateClientPayload:
+    async def update_client(
+        self, info: Info[Context, None], input: UpdateClientInput
+    ) -> UpdateClientPayload:
         ctx = info.context
         request = clients_pb2.UpdateClientRequest(id=str(input.id))
         # Names: null means unchanged. E-mail and phone: null or "" clears.
@@ -66,8 +71,9 @@ class ClientsMutation:
             request.phone = input.phone or ""
         backends = ctx.state.backends
         try:
-            msg = await backends.call("clients", backends.clients.UpdateClient, request,
-                                      ctx.metadata())
+            msg = await backends.call(
+                "clients", backends.clients.UpdateClient, request, ctx.metadata()
+            )
         except DomainError as exc:
             return UpdateClientPayload(errors=user_errors(exc))
         return UpdateClientPayload(client=Client.of(msg))

@@ -31,15 +31,18 @@ class ClientsQuery:
         ctx = info.context
         est = (
             await establishment_in_organization(info, establishment_id)
-            if establishment_id is not None else ""
+            if establishment_id is not None
+            else ""
         )
         backends = ctx.state.backends
         try:
             reply = await backends.call(
-                "clients", backends.clients.ListClients,
+                "clients",
+                backends.clients.ListClients,
                 clients_pb2.ListClientsRequest(
-                    page=page_pb2.PageRequest(first=50 if first is None else first,
-                                              after=after or ""),
+                    page=page_pb2.PageRequest(
+                        first=50 if first is None else first, after=after or ""
+                    ),
                     search=search or "",
                     establishment_id=est,
                 ),
@@ -60,8 +63,10 @@ class ClientsQuery:
             total_count=reply.page_info.total_count,
         )
 
-    @strawberry.field(permission_classes=AUTHENTICATED,
-                      description="null when unknown or of another organization (R01).")
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="null when unknown or of another organization (R01).",
+    )
     async def client(self, info: Info[Context, None], id: strawberry.ID) -> Client | None:
         if len(id) > 64:
             return None

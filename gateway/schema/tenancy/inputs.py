@@ -35,9 +35,11 @@ class CreateEstablishmentInput:
     timezone: str | None = "Europe/Brussels"
 
 
-@strawberry.input(description="Adds a membership in the session establishment (R22). With the "
-                  "e-mail of an existing user of the organization, that user gets the "
-                  "membership (one person, one login) and name and password are not changed.")
+@strawberry.input(
+    description="Adds a membership in the session establishment (R22). With the "
+    "e-mail of an existing user of the organization, that user gets the "
+    "membership (one person, one login) and name and password are not changed."
+)
 class AddMemberInput:
     email: str
     name: str

@@ -63,8 +63,9 @@ class SetRightsPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-async def _start_session(info: Info[Context, None], user: tenancy.User, establishment_id: str
-                         ) -> Session:
+async def _start_session(
+    info: Info[Context, None], user: tenancy.User, establishment_id: str
+) -> Session:
     ctx = info.context
     ttl = timedelta(hours=ctx.state.settings.session_ttl_hours)
     async with ctx.state.db.write() as session:
@@ -78,14 +79,17 @@ async def _start_session(info: Info[Context, None], user: tenancy.User, establis
 
 def _require_role(ctx: Context, *roles: Role) -> None:
     if ctx.session().role not in roles:
-        raise DomainError(ErrorCode.FORBIDDEN,
-                          "your role in this establishment does not allow this")
+        raise DomainError(
+            ErrorCode.FORBIDDEN, "your role in this establishment does not allow this"
+        )
 
 
 @strawberry.type
 class TenancyMutation:
-    @strawberry.mutation(description="Creates an organization, its first establishment and its "
-                         "owner, and signs the owner in.")
+    @strawberry.mutation(
+        description="Creates an organization, its first establishment and its "
+        "owner, and signs the owner in."
+    )
     async def sign_up(self, info: Info[Context, None], input: SignUpInput) -> SignUpPayload:
         try:
             org_name = validation.name(input.organization_name, "organizationName")
@@ -97,8 +101,13 @@ class TenancyMutation:
             password_hash = await hash_password(password)
             async with info.context.state.db.write() as session:
                 _org, est, user = await tenancy.sign_up(
-                    session, organization_name=org_name, establishment_name=est_name,
-                    timezone=timezone, email=email, name=name, password_hash=password_hash,
+                    session,
+                    organization_name=org_name,
+                    establishment_name=est_name,
+                    timezone=timezone,
+                    email=email,
+                    name=name,
+                    password_hash=password_hash,
                 )
             info.context.state.wake_relay()
         except DomainError as exc:
@@ -107,8 +116,9 @@ class TenancyMutation:
 
     @strawberry.mutation(description="Wrong password and unknown e-mail give the same answer.")
     async def login(self, info: Info[Context, None], input: LoginInput) -> LoginPayload:
-        wrong = LoginPayload(errors=[UserError(field=None, code=ErrorCode.INVALID,
-                                               message=WRONG_LOGIN)])
+        wrong = LoginPayload(
+            errors=[UserError(field=None, code=ErrorCode.INVALID, message=WRONG_LOGIN)]
+        )
         if len(input.email) > validation.MAX_EMAIL or len(input.password) > 256:
             await verify_password(None, input.password[:256])
             return wrong
@@ -120,20 +130,28 @@ class TenancyMutation:
         user = found[0]
         async with info.context.state.db.read() as session:
             if input.establishment_id:
-                member = await tenancy.membership(session, user.organization_id, user.id,
-                                                  str(input.establishment_id))
+                member = await tenancy.membership(
+                    session, user.organization_id, user.id, str(input.establishment_id)
+                )
                 if member is None:
-                    return LoginPayload(errors=[UserError(
-                        field="establishmentId", code=ErrorCode.NOT_FOUND,
-                        message="establishment not found")])
+                    return LoginPayload(
+                        errors=[
+                            UserError(
+                                field="establishmentId",
+                                code=ErrorCode.NOT_FOUND,
+                                message="establishment not found",
+                            )
+                        ]
+                    )
             else:
                 member = await tenancy.first_membership(session, user)
                 if member is None:
                     return wrong
         return LoginPayload(session=await _start_session(info, user, member.establishment_id))
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED,
-                         description="Ends the session: the token stops working.")
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="Ends the session: the token stops working."
+    )
     async def logout(self, info: Info[Context, None]) -> bool:
         ctx = info.context
         async with ctx.state.db.write() as session:
@@ -141,9 +159,11 @@ class TenancyMutation:
         ctx.clear_session_cookie()
         return True
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED,
-                         description="Moves the session to another establishment where the user "
-                         "has a membership, without signing out (R03).")
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="Moves the session to another establishment where the user "
+        "has a membership, without signing out (R03).",
+    )
     async def switch_establishment(
         self, info: Info[Context, None], input: SwitchEstablishmentInput
     ) -> SwitchEstablishmentPayload:
@@ -159,8 +179,9 @@ class TenancyMutation:
         ctx.use_session(live)
         return SwitchEstablishmentPayload(session=Session.of(live))
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED,
-                         description="OWNER. The owner gets a membership there.")
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED, description="OWNER. The owner gets a membership there."
+    )
     async def create_establishment(
         self, info: Info[Context, None], input: CreateEstablishmentInput
     ) -> CreateEstablishmentPayload:
@@ -176,10 +197,13 @@ class TenancyMutation:
             return CreateEstablishmentPayload(errors=user_errors(exc))
         return CreateEstablishmentPayload(establishment=Establishment.of(est))
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED,
-                         description="OWNER or MANAGER; only an OWNER adds an OWNER.")
-    async def add_member(self, info: Info[Context, None], input: AddMemberInput
-                         ) -> AddMemberPayload:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="OWNER or MANAGER; only an OWNER adds an OWNER.",
+    )
+    async def add_member(
+        self, info: Info[Context, None], input: AddMemberInput
+    ) -> AddMemberPayload:
         ctx = info.context
         try:
             _require_role(ctx, Role.OWNER, Role.MANAGER)
@@ -190,30 +214,41 @@ class TenancyMutation:
             name = validation.name(input.name, "name")
             password_hash = (
                 await hash_password(validation.password(input.password))
-                if input.password is not None else None
+                if input.password is not None
+                else None
             )
             async with ctx.state.db.write() as session:
                 user = await tenancy.add_member(
-                    session, ctx.scope(), email=email, name=name, password_hash=password_hash,
-                    role=role, rights=[Right(r) for r in input.rights],
+                    session,
+                    ctx.scope(),
+                    email=email,
+                    name=name,
+                    password_hash=password_hash,
+                    role=role,
+                    rights=[Right(r) for r in input.rights],
                 )
             ctx.state.wake_relay()
         except DomainError as exc:
             return AddMemberPayload(errors=user_errors(exc))
         return AddMemberPayload(user=User.of(user))
 
-    @strawberry.mutation(permission_classes=AUTHENTICATED,
-                         description="OWNER or MANAGER, in the session establishment (R22).")
-    async def set_rights(self, info: Info[Context, None], input: SetRightsInput
-                         ) -> SetRightsPayload:
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="OWNER or MANAGER, in the session establishment (R22).",
+    )
+    async def set_rights(
+        self, info: Info[Context, None], input: SetRightsInput
+    ) -> SetRightsPayload:
         ctx = info.context
         try:
             _require_role(ctx, Role.OWNER, Role.MANAGER)
             async with ctx.state.db.write() as session:
-                await tenancy.set_rights(session, ctx.scope(), str(input.user_id),
-                                         [Right(r) for r in input.rights])
-                users = await tenancy.users_by_ids(session, ctx.organization_id(),
-                                                   [str(input.user_id)])
+                await tenancy.set_rights(
+                    session, ctx.scope(), str(input.user_id), [Right(r) for r in input.rights]
+                )
+                users = await tenancy.users_by_ids(
+                    session, ctx.organization_id(), [str(input.user_id)]
+                )
             ctx.state.wake_relay()
         except DomainError as exc:
             return SetRightsPayload(errors=user_errors(exc))

@@ -10,8 +10,9 @@ from gateway.schema.tenancy.types import Organization, Session, User
 from gateway.store import tenancy
 
 
-async def establishment_in_organization(info: Info[Context, None],
-                                        establishment_id: strawberry.ID | None) -> str:
+async def establishment_in_organization(
+    info: Info[Context, None], establishment_id: strawberry.ID | None
+) -> str:
     """The establishment an argument names, checked to be of the session's organization
     (NOT_FOUND otherwise, R01); the session establishment when none is given."""
     ctx = info.context
@@ -34,10 +35,13 @@ class TenancyQuery:
         assert row is not None
         return Organization.of(row)
 
-    @strawberry.field(permission_classes=AUTHENTICATED,
-                      description="Members of the establishment (default: the session's).")
-    async def staff(self, info: Info[Context, None], establishment_id: strawberry.ID | None = None
-                    ) -> list[User]:
+    @strawberry.field(
+        permission_classes=AUTHENTICATED,
+        description="Members of the establishment (default: the session's).",
+    )
+    async def staff(
+        self, info: Info[Context, None], establishment_id: strawberry.ID | None = None
+    ) -> list[User]:
         est = await establishment_in_organization(info, establishment_id)
         async with info.context.state.db.read() as session:
             rows = await tenancy.members_of(session, info.context.organization_id(), est)

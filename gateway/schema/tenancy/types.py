@@ -8,6 +8,7 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.schema.base import Right, Role
 from gateway.store import tenancy
+from services.common.scope import ordered_rights
 
 
 @strawberry.type
@@ -37,8 +38,13 @@ class Establishment:
 
     @classmethod
     def of(cls, row: tenancy.Establishment) -> Establishment:
-        return cls(id=strawberry.ID(row.id), name=row.name, slug=row.slug,
-                   timezone=row.timezone, organization_id=row.organization_id)
+        return cls(
+            id=strawberry.ID(row.id),
+            name=row.name,
+            slug=row.slug,
+            timezone=row.timezone,
+            organization_id=row.organization_id,
+        )
 
     @strawberry.field
     async def organization(self, info: Info[Context, None]) -> Organization:
@@ -47,8 +53,9 @@ class Establishment:
         return Organization.of(row)
 
 
-async def load_establishment(info: Info[Context, None], establishment_id: str
-                             ) -> Establishment | None:
+async def load_establishment(
+    info: Info[Context, None], establishment_id: str
+) -> Establishment | None:
     row = await info.context.loaders.establishment_by_id.load(establishment_id)
     return Establishment.of(row) if row else None
 
@@ -80,7 +87,9 @@ class User:
     async def memberships(self, info: Info[Context, None]) -> list[Membership]:
         rows = await info.context.loaders.memberships_by_user_id.load(str(self.id))
         return [
-            Membership(role=m.role, rights=sorted(m.rights), establishment_id=m.establishment_id)
+            Membership(
+                role=m.role, rights=ordered_rights(m.rights), establishment_id=m.establishment_id
+            )
             for m in rows
         ]
 
@@ -95,8 +104,13 @@ class Session:
 
     @classmethod
     def of(cls, info: tenancy.SessionInfo) -> Session:
-        return cls(token=info.token, role=info.role, rights=sorted(info.rights),
-                   user_id=info.user_id, establishment_id=info.establishment_id)
+        return cls(
+            token=info.token,
+            role=info.role,
+            rights=ordered_rights(info.rights),
+            user_id=info.user_id,
+            establishment_id=info.establishment_id,
+        )
 
     @strawberry.field
     async def user(self, info: Info[Context, None]) -> User:

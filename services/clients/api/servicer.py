@@ -65,7 +65,11 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
             )
             message = to_proto(client)
             await record_event(
-                session, outbox, CLIENT_CREATED, events_pb2.ClientCreated(client=message), scope,
+                session,
+                outbox,
+                CLIENT_CREATED,
+                events_pb2.ClientCreated(client=message),
+                scope,
                 establishment_id=scope.establishment_id,
             )
         self._wake()
@@ -76,8 +80,10 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
     ) -> clients_pb2.Client:
         scope = current_scope()
         fields = model.check_update(
-            _opt(request, "first_name"), _opt(request, "last_name"),
-            _opt(request, "email"), _opt(request, "phone"),
+            _opt(request, "first_name"),
+            _opt(request, "last_name"),
+            _opt(request, "email"),
+            _opt(request, "phone"),
         )
         async with self.ctx.db.write() as session:
             client, changed = await repository.update_fields(
@@ -86,8 +92,11 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
             message = to_proto(client)
             if changed:
                 await record_event(
-                    session, outbox, CLIENT_UPDATED,
-                    events_pb2.ClientUpdated(client=message, changed_fields=changed), scope,
+                    session,
+                    outbox,
+                    CLIENT_UPDATED,
+                    events_pb2.ClientUpdated(client=message, changed_fields=changed),
+                    scope,
                     establishment_id=scope.establishment_id,
                 )
         if changed:

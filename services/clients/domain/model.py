@@ -39,8 +39,9 @@ class ClientFields:
     phone: str | None = None
 
 
-def check_new(first_name: str, last_name: str, email: str | None, phone: str | None
-              ) -> ClientFields:
+def check_new(
+    first_name: str, last_name: str, email: str | None, phone: str | None
+) -> ClientFields:
     return ClientFields(
         first_name=validation.name(first_name, "firstName"),
         last_name=validation.name(last_name, "lastName"),
@@ -49,8 +50,9 @@ def check_new(first_name: str, last_name: str, email: str | None, phone: str | N
     )
 
 
-def check_update(first_name: str | None, last_name: str | None, email: str | None,
-                 phone: str | None) -> ClientFields:
+def check_update(
+    first_name: str | None, last_name: str | None, email: str | None, phone: str | None
+) -> ClientFields:
     def clearable(value: str | None, check: type | object, fieldname: str) -> str | None:
         if value is None:
             return None

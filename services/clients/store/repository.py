@@ -94,8 +94,9 @@ async def create(
             email=fields.email,
             phone=fields.phone,
             sort_key=sort_key(fields.first_name, fields.last_name),
-            search_text=search_text(fields.first_name, fields.last_name, fields.email,
-                                    fields.phone),
+            search_text=search_text(
+                fields.first_name, fields.last_name, fields.email, fields.phone
+            ),
             created_in_establishment_id=establishment_id,
             created_at=now,
             updated_at=now,
@@ -123,8 +124,12 @@ async def update_fields(
     ).one_or_none()
     if row is None:
         raise not_found("client", "id")
-    current = {"first_name": row.first_name, "last_name": row.last_name,
-               "email": row.email, "phone": row.phone}
+    current = {
+        "first_name": row.first_name,
+        "last_name": row.last_name,
+        "email": row.email,
+        "phone": row.phone,
+    }
     wanted = dict(current)
     for key in current:
         value = getattr(fields, key)
@@ -138,8 +143,9 @@ async def update_fields(
             .values(
                 **wanted,
                 sort_key=sort_key(wanted["first_name"], wanted["last_name"]),
-                search_text=search_text(wanted["first_name"], wanted["last_name"],
-                                        wanted["email"], wanted["phone"]),
+                search_text=search_text(
+                    wanted["first_name"], wanted["last_name"], wanted["email"], wanted["phone"]
+                ),
                 updated_at=utcnow(),
                 version=clients.c.version + 1,
             )
@@ -148,8 +154,7 @@ async def update_fields(
     return (await get_many(session, organization_id, [client_id]))[0], changed
 
 
-async def get_many(session: AsyncSession, organization_id: str, ids: Sequence[str]
-                   ) -> list[Client]:
+async def get_many(session: AsyncSession, organization_id: str, ids: Sequence[str]) -> list[Client]:
     """The clients of this organization among `ids`, in the order asked; others left out."""
     unique = list(dict.fromkeys(ids))
     if not unique:
@@ -215,19 +220,17 @@ async def list_page(
                 )
             )
         )
-    total = (await session.execute(select(func.count()).select_from(clients).where(
-        and_(*conditions)))).scalar_one()
+    total = (
+        await session.execute(select(func.count()).select_from(clients).where(and_(*conditions)))
+    ).scalar_one()
     query = select(clients).where(*conditions)
     if after:
         sort, last_id = decode_cursor(after)
         query = query.where(
-            or_(clients.c.sort_key > sort,
-                and_(clients.c.sort_key == sort, clients.c.id > last_id))
+            or_(clients.c.sort_key > sort, and_(clients.c.sort_key == sort, clients.c.id > last_id))
         )
     rows = (
-        await session.execute(
-            query.order_by(clients.c.sort_key, clients.c.id).limit(first + 1)
-        )
+        await session.execute(query.order_by(clients.c.sort_key, clients.c.id).limit(first + 1))
     ).all()
     page_rows = rows[:first]
     history = await _establishments_of(session, organization_id, [r.id for r in page_rows])

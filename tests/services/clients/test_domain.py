@@ -26,8 +26,9 @@ def test_names_are_trimmed_and_contact_data_normalised() -> None:
         ("Ann\x00", "Peeters", None, None, "firstName"),
     ],
 )
-def test_bad_input_is_invalid_with_its_field(first: str, last: str, email: str | None,
-                                             phone: str | None, field: str) -> None:
+def test_bad_input_is_invalid_with_its_field(
+    first: str, last: str, email: str | None, phone: str | None, field: str
+) -> None:
     with pytest.raises(DomainError) as caught:
         model.check_new(first, last, email, phone)
     assert caught.value.code is ErrorCode.INVALID

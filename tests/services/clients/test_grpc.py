@@ -28,13 +28,19 @@ SIGNER = ScopeSigner([SECRET.encode()])
 
 
 def _settings(database_url: str, nats_url: str) -> ServiceSettings:
-    return ServiceSettings(database_url=database_url, nats_url=nats_url, scope_secret=SECRET,
-                           grpc_port=0, shutdown_grace_seconds=1)
+    return ServiceSettings(
+        database_url=database_url,
+        nats_url=nats_url,
+        scope_secret=SECRET,
+        grpc_port=0,
+        shutdown_grace_seconds=1,
+    )
 
 
 @pytest.fixture
-async def clients_stub(database_url: str, nats_server: NatsServer
-                       ) -> AsyncIterator[clients_pb2_grpc.ClientsServiceStub]:
+async def clients_stub(
+    database_url: str, nats_server: NatsServer
+) -> AsyncIterator[clients_pb2_grpc.ClientsServiceStub]:
     process = ServiceProcess(CLIENTS, _settings(database_url, nats_server.url))
     port = await process.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
@@ -44,8 +50,14 @@ async def clients_stub(database_url: str, nats_server: NatsServer
 
 
 def _md(org: str | None = None, est: str | None = None) -> tuple[tuple[str, bytes], ...]:
-    return SIGNER.metadata(Scope(org or secrets.token_hex(16), est or secrets.token_hex(16),
-                                 secrets.token_hex(16), Role.STAFF))
+    return SIGNER.metadata(
+        Scope(
+            org or secrets.token_hex(16),
+            est or secrets.token_hex(16),
+            secrets.token_hex(16),
+            Role.STAFF,
+        )
+    )
 
 
 async def test_calls_without_a_valid_scope_are_unauthenticated(clients_stub) -> None:
@@ -62,12 +74,15 @@ async def test_invalid_input_carries_code_and_field_and_writes_nothing(clients_s
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await clients_stub.CreateClient(
             clients_pb2.CreateClientRequest(first_name="Ann", last_name="P", email="nope"),
-            metadata=md, timeout=5)
+            metadata=md,
+            timeout=5,
+        )
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     error = from_rpc_error(caught.value)
     assert error is not None and error.code is ErrorCode.INVALID and error.field == "email"
-    listed = await clients_stub.ListClients(clients_pb2.ListClientsRequest(), metadata=md,
-                                            timeout=5)
+    listed = await clients_stub.ListClients(
+        clients_pb2.ListClientsRequest(), metadata=md, timeout=5
+    )
     assert listed.page_info.total_count == 0
 
 
@@ -75,21 +90,25 @@ async def test_R01_batch_read_leaves_out_other_organizations(clients_stub) -> No
     org_a, org_b = secrets.token_hex(16), secrets.token_hex(16)
     ann = await clients_stub.CreateClient(
         clients_pb2.CreateClientRequest(first_name="Ann", last_name="Peeters"),
-        metadata=_md(org_a), timeout=5)
-    got_a = await clients_stub.GetClients(clients_pb2.GetClientsRequest(ids=[ann.id]),
-                                          metadata=_md(org_a), timeout=5)
-    got_b = await clients_stub.GetClients(clients_pb2.GetClientsRequest(ids=[ann.id]),
-                                          metadata=_md(org_b), timeout=5)
+        metadata=_md(org_a),
+        timeout=5,
+    )
+    got_a = await clients_stub.GetClients(
+        clients_pb2.GetClientsRequest(ids=[ann.id]), metadata=_md(org_a), timeout=5
+    )
+    got_b = await clients_stub.GetClients(
+        clients_pb2.GetClientsRequest(ids=[ann.id]), metadata=_md(org_b), timeout=5
+    )
     assert [c.id for c in got_a.clients] == [ann.id]
     assert list(got_b.clients) == []
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await clients_stub.UpdateClient(clients_pb2.UpdateClientRequest(id=ann.id, email=""),
-                                        metadata=_md(org_b), timeout=5)
+        await clients_stub.UpdateClient(
+            clients_pb2.UpdateClientRequest(id=ann.id, email=""), metadata=_md(org_b), timeout=5
+        )
     assert caught.value.code() is grpc.StatusCode.NOT_FOUND
 
 
-async def test_each_change_is_published_as_an_event(clients_stub, nats_server: NatsServer
-                                                    ) -> None:
+async def test_each_change_is_published_as_an_event(clients_stub, nats_server: NatsServer) -> None:
     org, est = secrets.token_hex(16), secrets.token_hex(16)
     nc = await nats.connect(nats_server.url)
     received: list[Event] = []
@@ -101,14 +120,20 @@ async def test_each_change_is_published_as_an_event(clients_stub, nats_server: N
     try:
         ann = await clients_stub.CreateClient(
             clients_pb2.CreateClientRequest(first_name="Ann", last_name="Peeters"),
-            metadata=_md(org, est), timeout=5)
+            metadata=_md(org, est),
+            timeout=5,
+        )
         await clients_stub.UpdateClient(
             clients_pb2.UpdateClientRequest(id=ann.id, phone="0470 12 34 56"),
-            metadata=_md(org, est), timeout=5)
+            metadata=_md(org, est),
+            timeout=5,
+        )
         # An update that changes nothing publishes nothing.
         await clients_stub.UpdateClient(
             clients_pb2.UpdateClientRequest(id=ann.id, first_name="Ann"),
-            metadata=_md(org, est), timeout=5)
+            metadata=_md(org, est),
+            timeout=5,
+        )
         for _ in range(100):
             if len(received) >= 2:
                 break
@@ -117,8 +142,10 @@ async def test_each_change_is_published_as_an_event(clients_stub, nats_server: N
     finally:
         await sub.unsubscribe()
         await nc.close()
-    assert [e.type for e in received] == ["salon.clients.client.created.v1",
-                                          "salon.clients.client.updated.v1"]
+    assert [e.type for e in received] == [
+        "salon.clients.client.created.v1",
+        "salon.clients.client.updated.v1",
+    ]
     assert all(e.subject.startswith(f"salon.{org}.{est}.clients.client.") for e in received)
     updated = received[1].parse(events_pb2.ClientUpdated)
     assert list(updated.changed_fields) == ["phone"]  # type: ignore[attr-defined]
@@ -128,18 +155,20 @@ async def test_each_change_is_published_as_an_event(clients_stub, nats_server: N
 async def test_services_not_built_yet_are_healthy_and_answer_unimplemented(
     tmp_path, nats_server: NatsServer
 ) -> None:
-    process = ServiceProcess(CATALOG, _settings(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
-                                                nats_server.url))
+    process = ServiceProcess(
+        CATALOG, _settings(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", nats_server.url)
+    )
     port = await process.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             health = await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service="salon.catalog.v1.CatalogService"),
-                timeout=5)
+                health_pb2.HealthCheckRequest(service="salon.catalog.v1.CatalogService"), timeout=5
+            )
             assert health.status == health_pb2.HealthCheckResponse.SERVING
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await catalog_pb2_grpc.CatalogServiceStub(channel).GetServices(
-                    catalog_pb2.GetServicesRequest(ids=["x"]), metadata=_md(), timeout=5)
+                    catalog_pb2.GetServicesRequest(ids=["x"]), metadata=_md(), timeout=5
+                )
             assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
     finally:
         await process.stop()

@@ -29,11 +29,19 @@ def _org() -> str:
     return secrets.token_hex(16)
 
 
-async def _create(db: Database, org: str, est: str, first: str, last: str,
-                  email: str | None = None, phone: str | None = None) -> model.Client:
+async def _create(
+    db: Database,
+    org: str,
+    est: str,
+    first: str,
+    last: str,
+    email: str | None = None,
+    phone: str | None = None,
+) -> model.Client:
     async with db.write() as session:
-        return await repository.create(session, org, est,
-                                       model.check_new(first, last, email, phone))
+        return await repository.create(
+            session, org, est, model.check_new(first, last, email, phone)
+        )
 
 
 async def test_migrations_run_twice_without_harm(db: Database) -> None:
@@ -44,21 +52,23 @@ async def test_R01_another_organization_reads_nothing_by_id_search_or_listing(
     db: Database,
 ) -> None:
     org_a, org_b = _org(), _org()
-    ann = await _create(db, org_a, "est-a", "Ann", "Peeters", "ann@example.com",
-                        "+32470123456")
+    ann = await _create(db, org_a, "est-a", "Ann", "Peeters", "ann@example.com", "+32470123456")
     async with db.read() as session:
         assert await repository.get_many(session, org_b, [ann.id]) == []
         for terms in ([], ["ann"], ["ann@example.com"], ["0470123456"]):
-            page = await repository.list_page(session, org_b, first=50, after=None,
-                                              terms=terms, establishment_id=None)
+            page = await repository.list_page(
+                session, org_b, first=50, after=None, terms=terms, establishment_id=None
+            )
             assert page.clients == [] and page.total_count == 0
-        page = await repository.list_page(session, org_b, first=50, after=None, terms=[],
-                                          establishment_id="est-a")
+        page = await repository.list_page(
+            session, org_b, first=50, after=None, terms=[], establishment_id="est-a"
+        )
         assert page.clients == []
     with pytest.raises(DomainError) as caught:
         async with db.write() as session:
-            await repository.update_fields(session, org_b, "est-b", ann.id,
-                                           model.check_update("Eve", None, None, None))
+            await repository.update_fields(
+                session, org_b, "est-b", ann.id, model.check_update("Eve", None, None, None)
+            )
     assert caught.value.code is ErrorCode.NOT_FOUND
     async with db.read() as session:
         [still] = await repository.get_many(session, org_a, [ann.id])
@@ -72,15 +82,19 @@ async def test_R10_one_file_for_every_establishment_listed_per_establishment(
     ann = await _create(db, org, "est-a", "Ann", "Peeters")
     bob = await _create(db, org, "est-b", "Bob", "Maes")
     async with db.write() as session:  # Ann's record changed while working in B
-        await repository.update_fields(session, org, "est-b", ann.id,
-                                       model.check_update(None, None, "ann@example.com", None))
+        await repository.update_fields(
+            session, org, "est-b", ann.id, model.check_update(None, None, "ann@example.com", None)
+        )
     async with db.read() as session:
-        everyone = await repository.list_page(session, org, first=50, after=None, terms=[],
-                                              establishment_id=None)
-        in_a = await repository.list_page(session, org, first=50, after=None, terms=[],
-                                          establishment_id="est-a")
-        in_b = await repository.list_page(session, org, first=50, after=None, terms=[],
-                                          establishment_id="est-b")
+        everyone = await repository.list_page(
+            session, org, first=50, after=None, terms=[], establishment_id=None
+        )
+        in_a = await repository.list_page(
+            session, org, first=50, after=None, terms=[], establishment_id="est-a"
+        )
+        in_b = await repository.list_page(
+            session, org, first=50, after=None, terms=[], establishment_id="est-b"
+        )
     assert [c.id for c in everyone.clients] == [bob.id, ann.id]  # by last name
     assert [c.id for c in in_a.clients] == [ann.id]
     assert sorted(c.id for c in in_b.clients) == sorted([ann.id, bob.id])
@@ -89,15 +103,20 @@ async def test_R10_one_file_for_every_establishment_listed_per_establishment(
 
 async def test_search_by_name_email_and_phone(db: Database) -> None:
     org = _org()
-    ann = await _create(db, org, "e", "Ann", "Peeters", "ann.p@example.com", "0470123456")
+    await _create(db, org, "e", "Ann", "Peeters", "ann.p@example.com", "0470123456")
     await _create(db, org, "e", "Anna", "Maes", "anna@example.com", "+32480999999")
     await _create(db, org, "e", "Bob", "100%_Real", None, None)
 
     async def found(search: str) -> list[str]:
         async with db.read() as session:
-            page = await repository.list_page(session, org, first=50, after=None,
-                                              terms=model.search_terms(search),
-                                              establishment_id=None)
+            page = await repository.list_page(
+                session,
+                org,
+                first=50,
+                after=None,
+                terms=model.search_terms(search),
+                establishment_id=None,
+            )
         return [f"{c.first_name} {c.last_name}" for c in page.clients]
 
     assert await found("peeters") == ["Ann Peeters"]
@@ -121,8 +140,9 @@ async def test_cursor_pagination_visits_every_client_once(db: Database) -> None:
     pages = 0
     while True:
         async with db.read() as session:
-            page = await repository.list_page(session, org, first=20, after=after, terms=[],
-                                              establishment_id=None)
+            page = await repository.list_page(
+                session, org, first=20, after=after, terms=[], establishment_id=None
+            )
         assert page.total_count == 57
         seen += [c.id for c in page.clients]
         pages += 1
@@ -136,8 +156,9 @@ async def test_cursor_pagination_visits_every_client_once(db: Database) -> None:
 async def test_a_forged_cursor_is_invalid(db: Database) -> None:
     async with db.read() as session:
         with pytest.raises(DomainError) as caught:
-            await repository.list_page(session, _org(), first=10, after="not-a-cursor",
-                                       terms=[], establishment_id=None)
+            await repository.list_page(
+                session, _org(), first=10, after="not-a-cursor", terms=[], establishment_id=None
+            )
     assert caught.value.field == "after"
 
 
@@ -149,8 +170,9 @@ async def test_concurrent_updates_of_one_client_all_land(db: Database) -> None:
 
     async def rename(i: int) -> None:
         async with db.write() as session:
-            await repository.update_fields(session, org, "e", ann.id,
-                                           model.check_update(f"Ann{i}", None, None, None))
+            await repository.update_fields(
+                session, org, "e", ann.id, model.check_update(f"Ann{i}", None, None, None)
+            )
 
     await asyncio.gather(*(rename(i) for i in range(20)))
     from sqlalchemy import select
@@ -158,6 +180,7 @@ async def test_concurrent_updates_of_one_client_all_land(db: Database) -> None:
     from services.clients.store.tables import clients
 
     async with db.read() as session:
-        version = (await session.execute(select(clients.c.version).where(
-            clients.c.id == ann.id))).scalar_one()
+        version = (
+            await session.execute(select(clients.c.version).where(clients.c.id == ann.id))
+        ).scalar_one()
     assert version == 21

@@ -52,9 +52,12 @@ def _scope() -> Scope:
 async def _write_event(db: Database, scope: Scope, name: str = "Ann") -> str:
     async with db.write() as session:
         return await record_event(
-            session, outbox, CREATED,
+            session,
+            outbox,
+            CREATED,
             events_pb2.ClientCreated(client=clients_pb2.Client(id="c1", first_name=name)),
-            scope, establishment_id=scope.establishment_id,
+            scope,
+            establishment_id=scope.establishment_id,
         )
 
 
@@ -78,10 +81,15 @@ async def _wait_for(predicate, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.05)
 
 
-def _consumer(js: JetStreamContext, db: Database, scope: Scope, handler: Collector
-              ) -> EventConsumer:
+def _consumer(
+    js: JetStreamContext, db: Database, scope: Scope, handler: Collector
+) -> EventConsumer:
     return EventConsumer(
-        js, db, processed_events, stream=STREAM, durable=f"test-{secrets.token_hex(4)}",
+        js,
+        db,
+        processed_events,
+        stream=STREAM,
+        durable=f"test-{secrets.token_hex(4)}",
         handlers={CREATED.name: (CREATED.filter(scope.organization_id), handler)},
         max_deliver=3,
     )
@@ -148,9 +156,13 @@ async def test_a_redelivered_event_is_applied_once(db: Database, js: JetStreamCo
         await consumer.stop()
     assert [e.id for e in collector.events] == [event_id]
     async with db.read() as session:
-        count = (await session.execute(
-            select(func.count()).select_from(processed_events)
-            .where(processed_events.c.event_id == event_id))).scalar_one()
+        count = (
+            await session.execute(
+                select(func.count())
+                .select_from(processed_events)
+                .where(processed_events.c.event_id == event_id)
+            )
+        ).scalar_one()
     assert count == 1
 
 
@@ -194,7 +206,11 @@ async def test_an_event_of_a_rolled_back_change_is_never_published(db: Database)
     with pytest.raises(RuntimeError):
         async with db.write() as session:
             await record_event(
-                session, outbox, CREATED, events_pb2.ClientCreated(), scope,
+                session,
+                outbox,
+                CREATED,
+                events_pb2.ClientCreated(),
+                scope,
                 establishment_id=scope.establishment_id,
             )
             raise RuntimeError("the change failed")

@@ -27,8 +27,9 @@ def upgrade() -> None:
     op.create_table(
         "establishments",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"),
-                  nullable=False),
+        sa.Column(
+            "organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False
+        ),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("slug", sa.String(80), nullable=False),
         sa.Column("timezone", sa.String(64), nullable=False),
@@ -38,8 +39,9 @@ def upgrade() -> None:
     op.create_table(
         "users",
         sa.Column("id", sa.String(32), primary_key=True),
-        sa.Column("organization_id", sa.String(32), sa.ForeignKey("organizations.id"),
-                  nullable=False),
+        sa.Column(
+            "organization_id", sa.String(32), sa.ForeignKey("organizations.id"), nullable=False
+        ),
         sa.Column("email", sa.String(254), nullable=False),
         sa.Column("email_key", sa.String(254), nullable=False, unique=True),
         sa.Column("name", sa.String(100), nullable=False),
@@ -50,15 +52,17 @@ def upgrade() -> None:
         "memberships",
         sa.Column("organization_id", sa.String(32), nullable=False),
         sa.Column("user_id", sa.String(32), sa.ForeignKey("users.id"), nullable=False),
-        sa.Column("establishment_id", sa.String(32), sa.ForeignKey("establishments.id"),
-                  nullable=False),
+        sa.Column(
+            "establishment_id", sa.String(32), sa.ForeignKey("establishments.id"), nullable=False
+        ),
         sa.Column("role", sa.String(16), nullable=False),
         sa.Column("rights", sa.String(200), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "establishment_id"),
     )
-    op.create_index("ix_memberships_org_est", "memberships",
-                    ["organization_id", "establishment_id"])
+    op.create_index(
+        "ix_memberships_org_est", "memberships", ["organization_id", "establishment_id"]
+    )
     op.create_table(
         "sessions",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -74,6 +78,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("processed_events", "outbox", "sessions", "memberships", "users",
-                  "establishments", "organizations"):
+    for table in (
+        "processed_events",
+        "outbox",
+        "sessions",
+        "memberships",
+        "users",
+        "establishments",
+        "organizations",
+    ):
         op.drop_table(table)

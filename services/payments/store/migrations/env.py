@@ -1,4 +1,4 @@
-from services.payments.store.tables import metadata
 from services.common.migrations import run_env
+from services.payments.store.tables import metadata
 
 run_env(metadata)
