@@ -34,6 +34,26 @@ def user_errors(exc: domain_errors.DomainError) -> list[UserError]:
     return [UserError.of(exc)]
 
 
+def selects(info: Info[Any, Any], *path: str) -> bool:
+    """Whether the query selects `path` below the current field (fragments included), so a
+    list resolver can prefetch a relation in one batch instead of one await per item."""
+
+    def walk(selections: list[Any], rest: tuple[str, ...]) -> bool:
+        if not rest:
+            return True
+        for selection in selections:
+            name = getattr(selection, "name", None)
+            children = list(getattr(selection, "selections", []) or [])
+            if name is None or not hasattr(selection, "arguments"):  # a fragment
+                if walk(children, rest):
+                    return True
+            elif name == rest[0] and walk(children, rest[1:]):
+                return True
+        return False
+
+    return any(walk(list(f.selections), path) for f in info.selected_fields)
+
+
 @strawberry.type
 class PageInfo:
     has_next_page: bool

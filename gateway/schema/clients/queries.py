@@ -5,8 +5,13 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import Invalid
-from gateway.schema.base import AUTHENTICATED, PageInfo
-from gateway.schema.clients.types import Client, ClientConnection, ClientEdge
+from gateway.schema.base import AUTHENTICATED, PageInfo, selects
+from gateway.schema.clients.types import (
+    Client,
+    ClientConnection,
+    ClientEdge,
+    prefetch_establishments,
+)
 from gateway.schema.tenancy.queries import establishment_in_organization
 from salon.clients.v1 import clients_pb2
 from salon.common.v1 import page_pb2
@@ -50,10 +55,15 @@ class ClientsQuery:
             )
         except DomainError as exc:
             raise Invalid(f"{exc.field}: {exc.message}" if exc.field else exc.message) from None
-        edges = []
-        for cursor, msg in zip(reply.cursors, reply.clients, strict=True):
+        nodes = [Client.of(msg) for msg in reply.clients]
+        for msg in reply.clients:
             ctx.loaders.client_by_id.prime(msg.id, msg)
-            edges.append(ClientEdge(cursor=cursor, node=Client.of(msg)))
+        if selects(info, "edges", "node", "establishments"):
+            await prefetch_establishments(info, nodes)
+        edges = [
+            ClientEdge(cursor=cursor, node=node)
+            for cursor, node in zip(reply.cursors, nodes, strict=True)
+        ]
         return ClientConnection(
             edges=edges,
             page_info=PageInfo(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.schema.base import PageInfo
-from gateway.schema.tenancy.types import Establishment, load_establishment
+from gateway.schema.tenancy.types import Establishment
 from salon.clients.v1 import clients_pb2
 
 
@@ -19,6 +21,8 @@ class Client:
     email: str | None
     phone: str | None = strawberry.field(description="E.164, e.g. +32470123456")
     establishment_ids: strawberry.Private[list[str]]
+    # Filled by a list resolver that prefetched them in one batch (see `selects`).
+    prefetched_establishments: strawberry.Private[list[Establishment] | None] = None
 
     @classmethod
     def of(cls, msg: clients_pb2.Client) -> Client:
@@ -31,14 +35,32 @@ class Client:
             establishment_ids=list(msg.establishment_ids),
         )
 
-    @strawberry.field(description="Where the client has history (R10 per-establishment view).")
-    async def establishments(self, info: Info[Context, None]) -> list[Establishment]:
-        out = []
-        for est_id in self.establishment_ids:
-            est = await load_establishment(info, est_id)
-            if est is not None:
-                out.append(est)
-        return out
+    @strawberry.field(
+        description="Where the client has history (R10 per-establishment view).",
+        graphql_type=list[Establishment],
+    )
+    def establishments(
+        self, info: Info[Context, None]
+    ) -> list[Establishment] | Awaitable[list[Establishment]]:
+        # Sync when prefetched: an async field costs more than the lookup it would make.
+        if self.prefetched_establishments is not None:
+            return self.prefetched_establishments
+        return self._load_establishments(info)
+
+    async def _load_establishments(self, info: Info[Context, None]) -> list[Establishment]:
+        rows = await info.context.loaders.establishment_by_id.load_many(self.establishment_ids)
+        return [Establishment.of(r) for r in rows if r is not None]
+
+
+async def prefetch_establishments(info: Info[Context, None], clients: list[Client]) -> None:
+    """One batched read for the establishments of a whole page of clients."""
+    ids = list(dict.fromkeys(e for c in clients for e in c.establishment_ids))
+    rows = await info.context.loaders.establishment_by_id.load_many(ids)
+    found = {r.id: Establishment.of(r) for r in rows if r is not None}
+    for client in clients:
+        client.prefetched_establishments = [
+            found[e] for e in client.establishment_ids if e in found
+        ]
 
 
 @strawberry.type

@@ -23,7 +23,7 @@ from services.common.runtime import ServiceProcess
 from services.common.scope import Role, Scope, ScopeSigner
 from services.common.settings import ServiceSettings
 
-SECRET = "k" * 40
+SECRET = "k" * 40  # 32+ characters, as production mode demands
 SIGNER = ScopeSigner([SECRET.encode()])
 
 
@@ -172,3 +172,28 @@ async def test_services_not_built_yet_are_healthy_and_answer_unimplemented(
             assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
     finally:
         await process.stop()
+
+
+async def test_reflection_is_served_in_development_only(tmp_path, nats_server: NatsServer) -> None:
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    for mode, expected in [("development", True), ("production", False)]:
+        settings = _settings(f"sqlite+aiosqlite:///{tmp_path / (mode + '.db')}", nats_server.url)
+        settings.mode = mode
+        process = ServiceProcess(CLIENTS, settings)
+        port = await process.start()
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+                stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+                call = stub.ServerReflectionInfo(
+                    iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5
+                )
+                try:
+                    names = [s.name async for r in call for s in r.list_services_response.service]
+                    served = "salon.clients.v1.ClientsService" in names
+                except grpc.aio.AioRpcError as exc:
+                    assert exc.code() is grpc.StatusCode.UNIMPLEMENTED
+                    served = False
+            assert served is expected, mode
+        finally:
+            await process.stop()
