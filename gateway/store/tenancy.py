@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gateway.auth.tokens import new_token, token_hash
 from gateway.store.tables import (
@@ -109,7 +109,7 @@ def _membership(row: object) -> Membership:
     )
 
 
-async def _free_slug(session: AsyncSession, table: object, base: str, **where: str) -> str:
+async def _free_slug(session: AsyncConnection, table: object, base: str, **where: str) -> str:
     t = table  # type: ignore[assignment]
     conditions = [getattr(t.c, k) == v for k, v in where.items()]  # type: ignore[attr-defined]
     taken = set(
@@ -130,7 +130,7 @@ async def _free_slug(session: AsyncSession, table: object, base: str, **where: s
     return f"{base}-{secrets.token_hex(3)}"
 
 
-async def email_taken(session: AsyncSession, email: str) -> User | None:
+async def email_taken(session: AsyncConnection, email: str) -> User | None:
     row = (
         await session.execute(select(users).where(users.c.email_key == email_key(email)))
     ).one_or_none()
@@ -138,7 +138,7 @@ async def email_taken(session: AsyncSession, email: str) -> User | None:
 
 
 async def _insert_establishment(
-    session: AsyncSession, scope: Scope, name: str, timezone: str, establishment_id: str
+    session: AsyncConnection, scope: Scope, name: str, timezone: str, establishment_id: str
 ) -> Establishment:
     slug = await _free_slug(
         session, establishments, slugify(name), organization_id=scope.organization_id
@@ -172,7 +172,7 @@ async def _insert_establishment(
 
 
 async def _insert_membership(
-    session: AsyncSession,
+    session: AsyncConnection,
     scope: Scope,
     user_id: str,
     establishment_id: str,
@@ -206,7 +206,7 @@ async def _insert_membership(
 
 
 async def sign_up(
-    session: AsyncSession,
+    session: AsyncConnection,
     *,
     organization_name: str,
     establishment_name: str,
@@ -254,7 +254,7 @@ async def sign_up(
     return Organization(org_id, organization_name, slug), est, User(user_id, org_id, email, name)
 
 
-async def user_for_login(session: AsyncSession, email: str) -> tuple[User, str] | None:
+async def user_for_login(session: AsyncConnection, email: str) -> tuple[User, str] | None:
     row = (
         await session.execute(select(users).where(users.c.email_key == email_key(email)))
     ).one_or_none()
@@ -264,7 +264,7 @@ async def user_for_login(session: AsyncSession, email: str) -> tuple[User, str] 
 
 
 async def membership(
-    session: AsyncSession, organization_id: str, user_id: str, establishment_id: str
+    session: AsyncConnection, organization_id: str, user_id: str, establishment_id: str
 ) -> Membership | None:
     row = (
         await session.execute(
@@ -278,7 +278,7 @@ async def membership(
     return _membership(row) if row else None
 
 
-async def first_membership(session: AsyncSession, user: User) -> Membership | None:
+async def first_membership(session: AsyncConnection, user: User) -> Membership | None:
     row = (
         await session.execute(
             select(memberships)
@@ -294,7 +294,7 @@ async def first_membership(session: AsyncSession, user: User) -> Membership | No
 
 
 async def create_session(
-    session: AsyncSession, user: User, establishment_id: str, ttl: timedelta
+    session: AsyncConnection, user: User, establishment_id: str, ttl: timedelta
 ) -> str:
     token = new_token()
     now = utcnow()
@@ -312,7 +312,7 @@ async def create_session(
     return token
 
 
-async def resolve_session(session: AsyncSession, token: str) -> SessionInfo | None:
+async def resolve_session(session: AsyncConnection, token: str) -> SessionInfo | None:
     """The live session of a token, with the role and rights of its establishment now."""
     row = (
         await session.execute(
@@ -340,7 +340,7 @@ async def resolve_session(session: AsyncSession, token: str) -> SessionInfo | No
     )
 
 
-async def revoke_session(session: AsyncSession, session_id: str) -> None:
+async def revoke_session(session: AsyncConnection, session_id: str) -> None:
     await session.execute(
         update(sessions)
         .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
@@ -348,7 +348,9 @@ async def revoke_session(session: AsyncSession, session_id: str) -> None:
     )
 
 
-async def switch_session(session: AsyncSession, info: SessionInfo, establishment_id: str) -> None:
+async def switch_session(
+    session: AsyncConnection, info: SessionInfo, establishment_id: str
+) -> None:
     if await membership(session, info.organization_id, info.user_id, establishment_id) is None:
         raise not_found("establishment", "establishmentId")
     await session.execute(
@@ -357,7 +359,7 @@ async def switch_session(session: AsyncSession, info: SessionInfo, establishment
 
 
 async def create_establishment(
-    session: AsyncSession, scope: Scope, name: str, timezone: str
+    session: AsyncConnection, scope: Scope, name: str, timezone: str
 ) -> Establishment:
     est = await _insert_establishment(session, scope, name, timezone, new_id())
     # The owner who creates an establishment gets a membership there.
@@ -366,7 +368,7 @@ async def create_establishment(
 
 
 async def add_member(
-    session: AsyncSession,
+    session: AsyncConnection,
     scope: Scope,
     *,
     email: str,
@@ -411,7 +413,7 @@ async def add_member(
 
 
 async def set_rights(
-    session: AsyncSession, scope: Scope, user_id: str, rights: Sequence[Right]
+    session: AsyncConnection, scope: Scope, user_id: str, rights: Sequence[Right]
 ) -> None:
     result = await session.execute(
         update(memberships)
@@ -443,14 +445,14 @@ async def set_rights(
 
 
 async def organizations_by_ids(
-    session: AsyncSession, ids: Sequence[str]
+    session: AsyncConnection, ids: Sequence[str]
 ) -> dict[str, Organization]:
     rows = await session.execute(select(organizations).where(organizations.c.id.in_(ids)))
     return {r.id: Organization(r.id, r.name, r.slug) for r in rows}
 
 
 async def establishments_by_ids(
-    session: AsyncSession, organization_id: str, ids: Sequence[str]
+    session: AsyncConnection, organization_id: str, ids: Sequence[str]
 ) -> dict[str, Establishment]:
     rows = await session.execute(
         select(establishments).where(
@@ -460,7 +462,7 @@ async def establishments_by_ids(
     return {r.id: Establishment(r.id, r.organization_id, r.name, r.slug, r.timezone) for r in rows}
 
 
-async def establishments_of(session: AsyncSession, organization_id: str) -> list[Establishment]:
+async def establishments_of(session: AsyncConnection, organization_id: str) -> list[Establishment]:
     rows = await session.execute(
         select(establishments)
         .where(establishments.c.organization_id == organization_id)
@@ -470,7 +472,7 @@ async def establishments_of(session: AsyncSession, organization_id: str) -> list
 
 
 async def users_by_ids(
-    session: AsyncSession, organization_id: str, ids: Sequence[str]
+    session: AsyncConnection, organization_id: str, ids: Sequence[str]
 ) -> dict[str, User]:
     rows = await session.execute(
         select(users).where(users.c.organization_id == organization_id, users.c.id.in_(ids))
@@ -479,7 +481,7 @@ async def users_by_ids(
 
 
 async def memberships_by_users(
-    session: AsyncSession, organization_id: str, user_ids: Sequence[str]
+    session: AsyncConnection, organization_id: str, user_ids: Sequence[str]
 ) -> dict[str, list[Membership]]:
     out: dict[str, list[Membership]] = {u: [] for u in user_ids}
     rows = await session.execute(
@@ -495,7 +497,7 @@ async def memberships_by_users(
 
 
 async def members_of(
-    session: AsyncSession, organization_id: str, establishment_id: str
+    session: AsyncConnection, organization_id: str, establishment_id: str
 ) -> list[User]:
     rows = await session.execute(
         select(users)

@@ -17,14 +17,14 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import Database, insert_ignore, utcnow
 from services.common.events import Event
 
 log = logging.getLogger("salon.consumer")
 
-Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+Handler = Callable[[AsyncConnection, Event], Awaitable[None]]
 
 
 class EventConsumer:

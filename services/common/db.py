@@ -17,12 +17,7 @@ from typing import Any
 from sqlalchemy import DateTime, MetaData, Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -104,19 +99,20 @@ class Database:
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
             self.read_engine = self.write_engine
-        self._write = async_sessionmaker(self.write_engine, expire_on_commit=False)
-        self._read = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
+    # Core connections, not ORM sessions: the services speak SQL expressions, and the ORM
+    # session's bookkeeping cost a third of a list call (measured with cProfile).
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
+    async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction: committed on success, rolled back on any exception."""
-        async with self._write() as session, session.begin():
-            yield session
+        async with self.write_engine.begin() as conn:
+            yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncSession]:
-        async with self._read() as session, session.begin():
-            yield session
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction: every statement in it sees the same data on SQLite."""
+        async with self.read_engine.begin() as conn:
+            yield conn
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
@@ -127,9 +123,9 @@ class Database:
         return self.write_engine.pool.status()
 
 
-async def insert_ignore(session: AsyncSession, table: Table, values: Mapping[str, Any]) -> bool:
+async def insert_ignore(session: AsyncConnection, table: Table, values: Mapping[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""
-    dialect = session.get_bind().dialect.name
+    dialect = session.dialect.name
     stmt: Any
     if dialect == "postgresql":
         stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing()

@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import Database, UTCDateTime, new_id, utcnow
 from services.common.events import Event, EventType
@@ -72,7 +72,7 @@ def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
 
 
 async def record_event(
-    session: AsyncSession,
+    session: AsyncConnection,
     outbox: Table,
     event_type: EventType,
     message: Message,

@@ -10,7 +10,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.clients.domain.model import Client, ClientFields, search_text, sort_key
 from services.clients.store.tables import client_establishments, clients
@@ -34,7 +34,7 @@ def _to_client(row: Any, establishment_ids: list[str]) -> Client:
 
 
 async def _establishments_of(
-    session: AsyncSession, organization_id: str, ids: Sequence[str]
+    session: AsyncConnection, organization_id: str, ids: Sequence[str]
 ) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {i: [] for i in ids}
     if not ids:
@@ -53,7 +53,7 @@ async def _establishments_of(
 
 
 async def touch_history(
-    session: AsyncSession, organization_id: str, client_id: str, establishment_id: str
+    session: AsyncConnection, organization_id: str, client_id: str, establishment_id: str
 ) -> None:
     """Record that the client has history in the establishment (R10)."""
     now = utcnow()
@@ -80,7 +80,7 @@ async def touch_history(
 
 
 async def create(
-    session: AsyncSession, organization_id: str, establishment_id: str, fields: ClientFields
+    session: AsyncConnection, organization_id: str, establishment_id: str, fields: ClientFields
 ) -> Client:
     assert fields.first_name and fields.last_name
     now = utcnow()
@@ -108,7 +108,7 @@ async def create(
 
 
 async def update_fields(
-    session: AsyncSession,
+    session: AsyncConnection,
     organization_id: str,
     establishment_id: str,
     client_id: str,
@@ -154,7 +154,9 @@ async def update_fields(
     return (await get_many(session, organization_id, [client_id]))[0], changed
 
 
-async def get_many(session: AsyncSession, organization_id: str, ids: Sequence[str]) -> list[Client]:
+async def get_many(
+    session: AsyncConnection, organization_id: str, ids: Sequence[str]
+) -> list[Client]:
     """The clients of this organization among `ids`, in the order asked; others left out."""
     unique = list(dict.fromkeys(ids))
     if not unique:
@@ -200,7 +202,7 @@ def _like(term: str) -> str:
 
 
 async def list_page(
-    session: AsyncSession,
+    session: AsyncConnection,
     organization_id: str,
     *,
     first: int,

@@ -11,7 +11,7 @@ import nats
 import pytest
 from nats.js import JetStreamContext
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from launcher.nats_server import NatsServer
 from salon.clients.v1 import clients_pb2, events_pb2
@@ -66,7 +66,7 @@ class Collector:
         self.events: list[Event] = []
         self.fail_times = 0
 
-    async def __call__(self, session: AsyncSession, event: Event) -> None:
+    async def __call__(self, session: AsyncConnection, event: Event) -> None:
         if self.fail_times:
             self.fail_times -= 1
             raise RuntimeError("handler failure")
