@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -109,25 +109,33 @@ def _membership(row: object) -> Membership:
     )
 
 
-async def _free_slug(session: AsyncConnection, table: object, base: str, **where: str) -> str:
-    t = table  # type: ignore[assignment]
-    conditions = [getattr(t.c, k) == v for k, v in where.items()]  # type: ignore[attr-defined]
+async def _insert_with_slug(
+    session: AsyncConnection, table: Table, base: str, values: dict[str, object],
+    **within: str,
+) -> str:
+    """Insert a row whose slug is `base`, or `base-2`, `base-3`... when taken. A concurrent
+    insert that took the same slug first (PostgreSQL) makes us retry with a random suffix
+    inside a savepoint, so the caller's transaction survives."""
+    conditions = [table.c[k] == v for k, v in within.items()]
     taken = set(
         (
             await session.execute(
-                select(t.c.slug).where(  # type: ignore[attr-defined]
-                    *conditions,
-                    t.c.slug.like(f"{base}%"),  # type: ignore[attr-defined]
-                )
+                select(table.c.slug).where(*conditions, table.c.slug.like(f"{base}%"))
             )
         ).scalars()
     )
-    if base not in taken:
-        return base
-    for n in range(2, 1000):
-        if f"{base}-{n}" not in taken:
-            return f"{base}-{n}"
-    return f"{base}-{secrets.token_hex(3)}"
+    slug = base
+    n = 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    for _attempt in range(5):
+        try:
+            async with session.begin_nested():
+                await session.execute(table.insert().values(**values, slug=slug))
+            return slug
+        except IntegrityError:
+            slug = f"{base}-{secrets.token_hex(3)}"
+    raise DomainError(ErrorCode.CONFLICT, "could not find a free name, try again", "name")
 
 
 async def email_taken(session: AsyncConnection, email: str) -> User | None:
@@ -140,18 +148,18 @@ async def email_taken(session: AsyncConnection, email: str) -> User | None:
 async def _insert_establishment(
     session: AsyncConnection, scope: Scope, name: str, timezone: str, establishment_id: str
 ) -> Establishment:
-    slug = await _free_slug(
-        session, establishments, slugify(name), organization_id=scope.organization_id
-    )
-    await session.execute(
-        establishments.insert().values(
-            id=establishment_id,
-            organization_id=scope.organization_id,
-            name=name,
-            slug=slug,
-            timezone=timezone,
-            created_at=utcnow(),
-        )
+    slug = await _insert_with_slug(
+        session,
+        establishments,
+        slugify(name),
+        {
+            "id": establishment_id,
+            "organization_id": scope.organization_id,
+            "name": name,
+            "timezone": timezone,
+            "created_at": utcnow(),
+        },
+        organization_id=scope.organization_id,
     )
     est = Establishment(establishment_id, scope.organization_id, name, slug, timezone)
     await record_event(
@@ -219,11 +227,11 @@ async def sign_up(
         raise DomainError(ErrorCode.CONFLICT, "this e-mail address already has a login", "email")
     org_id, est_id, user_id = new_id(), new_id(), new_id()
     scope = Scope(org_id, est_id, user_id, Role.OWNER)
-    slug = await _free_slug(session, organizations, slugify(organization_name))
-    await session.execute(
-        organizations.insert().values(
-            id=org_id, name=organization_name, slug=slug, created_at=utcnow()
-        )
+    slug = await _insert_with_slug(
+        session,
+        organizations,
+        slugify(organization_name),
+        {"id": org_id, "name": organization_name, "created_at": utcnow()},
     )
     await record_event(
         session,
