@@ -110,7 +110,10 @@ def _membership(row: object) -> Membership:
 
 
 async def _insert_with_slug(
-    session: AsyncConnection, table: Table, base: str, values: dict[str, object],
+    session: AsyncConnection,
+    table: Table,
+    base: str,
+    values: dict[str, object],
     **within: str,
 ) -> str:
     """Insert a row whose slug is `base`, or `base-2`, `base-3`... when taken. A concurrent

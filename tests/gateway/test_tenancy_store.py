@@ -93,8 +93,8 @@ async def test_R02_R03_sessions_follow_memberships(db: Database) -> None:
 
 
 async def test_R01_reads_are_bounded_by_the_organization(db: Database) -> None:
-    org_a, est_a, owner_a = await _sign_up(db, _email())
-    org_b, est_b, owner_b = await _sign_up(db, _email())
+    _org_a, est_a, owner_a = await _sign_up(db, _email())
+    org_b, _est_b, _owner_b = await _sign_up(db, _email())
     async with db.read() as conn:
         assert await tenancy.establishments_by_ids(conn, org_b.id, [est_a.id]) == {}
         assert await tenancy.users_by_ids(conn, org_b.id, [owner_a.id]) == {}
