@@ -155,6 +155,7 @@ class Stack:
             "SALON_NATS_URL": nats_url,
             "SALON_SCOPE_SECRET": self._secret(),
             "PYTHONUNBUFFERED": "1",
+            **{f"SALON_{n.upper()}_ADDR": f"127.0.0.1:{self.ports[n]}" for n in SERVICES},
             **self.extra_env,
         }
         for name in SERVICES:
@@ -172,7 +173,6 @@ class Stack:
             "SALON_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / 'gateway.db'}",
             "SALON_HOST": "127.0.0.1",
             "SALON_PORT": str(self.ports["gateway"]),
-            **{f"SALON_{n.upper()}_ADDR": f"127.0.0.1:{self.ports[n]}" for n in SERVICES},
         }
         self.children["gateway"] = Child(
             "gateway", "gateway", gateway_env, self.data_dir / "logs" / "gateway.log"

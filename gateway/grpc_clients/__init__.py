@@ -16,20 +16,11 @@ from salon.catalog.v1 import catalog_pb2_grpc
 from salon.clients.v1 import clients_pb2_grpc
 from salon.inventory.v1 import inventory_pb2_grpc
 from salon.payments.v1 import payments_pb2_grpc
-from services.common.errors import from_rpc_error
+from services.common import rpc
 
 log = logging.getLogger("salon.gateway.grpc")
 
 T = TypeVar("T")
-
-# Reconnect quickly after a backend restarts instead of gRPC's default backoff (up to 2 min).
-CHANNEL_OPTIONS = [
-    ("grpc.initial_reconnect_backoff_ms", 200),
-    ("grpc.min_reconnect_backoff_ms", 200),
-    ("grpc.max_reconnect_backoff_ms", 2000),
-    ("grpc.keepalive_time_ms", 30000),
-    ("grpc.max_receive_message_length", 8 * 1024 * 1024),
-]
 
 
 class BackendUnavailable(GraphQLError):
@@ -54,10 +45,7 @@ class Backends:
     def __init__(self, settings: GatewaySettings) -> None:
         self.deadline = settings.grpc_deadline_seconds
         self.addresses = {name: settings.backend_addr(name) for name in BACKENDS}
-        self.channels = {
-            name: grpc.aio.insecure_channel(addr, options=CHANNEL_OPTIONS)
-            for name, addr in self.addresses.items()
-        }
+        self.channels = {name: rpc.channel(addr) for name, addr in self.addresses.items()}
         self.clients = clients_pb2_grpc.ClientsServiceStub(self.channels["clients"])
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(self.channels["catalog"])
         self.inventory = inventory_pb2_grpc.InventoryServiceStub(self.channels["inventory"])
@@ -83,18 +71,14 @@ class Backends:
         request: Any,
         metadata: tuple[tuple[str, bytes], ...],
     ) -> T:
-        """One RPC with the signed scope and a deadline; a DomainError the service raised
+        """One RPC with the signed scope and the deadline; a DomainError the service raised
         comes back as the same DomainError."""
         try:
-            return await method(request, metadata=metadata, timeout=self.deadline)
-        except grpc.aio.AioRpcError as exc:
-            domain = from_rpc_error(exc)
-            if domain is not None:
-                raise domain from None
-            code = exc.code()
-            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-                log.warning("%s unavailable: %s", service, exc.details())
+            return await rpc.call(service, method, request, metadata, self.deadline)
+        except rpc.PeerError as exc:
+            if exc.unavailable:
+                log.warning("%s unavailable: %s", service, exc)
                 raise BackendUnavailable(service) from None
-            if code is grpc.StatusCode.UNIMPLEMENTED:
+            if exc.code is grpc.StatusCode.UNIMPLEMENTED:
                 raise NotAvailableYet(service) from None
             raise

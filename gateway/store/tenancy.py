@@ -25,15 +25,15 @@ from gateway.store.tables import (
 from salon.tenancy.v1 import events_pb2
 from services.common.db import new_id, utcnow
 from services.common.errors import DomainError, ErrorCode, not_found
-from services.common.events import EventType
 from services.common.outbox import record_event
 from services.common.scope import Right, Role, Scope, right_to_proto, role_to_proto
+from services.common.tenancy_replica import (
+    ESTABLISHMENT_CREATED,
+    MEMBERSHIP_ADDED,
+    ORGANIZATION_CREATED,
+    RIGHTS_CHANGED,
+)
 from services.common.validation import email_key, slugify
-
-ORGANIZATION_CREATED = EventType("tenancy", "organization", "created")
-ESTABLISHMENT_CREATED = EventType("tenancy", "establishment", "created")
-MEMBERSHIP_ADDED = EventType("tenancy", "membership", "added")
-RIGHTS_CHANGED = EventType("tenancy", "membership", "rights_changed")
 
 
 @dataclass(frozen=True)

@@ -11,25 +11,28 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import grpc
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy import MetaData, Table
 
-from services.common import migrations
+from services.common import migrations, rpc
 from services.common.consumer import EventConsumer
 from services.common.db import Database
 from services.common.grpc_server import GrpcServer
 from services.common.nats_conn import connect
 from services.common.outbox import OutboxRelay, ensure_stream
-from services.common.scope import ScopeSigner
+from services.common.scope import ScopeSigner, current_scope
 from services.common.settings import ServiceSettings
 
 log = logging.getLogger("salon.service")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -43,6 +46,31 @@ class ServiceContext:
     processed: Table
     relay: OutboxRelay | None = None
     js: JetStreamContext | None = None
+    signer: ScopeSigner | None = None
+    channels: dict[str, grpc.aio.Channel] = field(default_factory=dict)
+
+    def wake_relay(self) -> None:
+        """After a commit that wrote events: publish now rather than at the next poll."""
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def call(self, peer: str, method: Callable[..., Awaitable[T]], request: Any) -> T:
+        """Call another service (one that ARCHITECTURE.md lets this one ask) on behalf of
+        the current caller: the scope travels on, re-signed, with the deadline."""
+        assert self.signer is not None
+        return await rpc.call(
+            peer,
+            method,
+            request,
+            self.signer.metadata(current_scope()),
+            self.settings.grpc_deadline_seconds,
+        )
+
+    def channel(self, peer: str) -> grpc.aio.Channel:
+        """One long-lived channel per peer per process."""
+        if peer not in self.channels:
+            self.channels[peer] = rpc.channel(self.settings.backend_addr(peer))
+        return self.channels[peer]
 
 
 @dataclass
@@ -78,8 +106,11 @@ class ServiceProcess:
         self.consumers = self.spec.consumers(self.ctx)
         for consumer in self.consumers:
             consumer.start()
+        self.ctx.signer = ScopeSigner(
+            self.settings.scope_secrets(), self.settings.scope_ttl_seconds
+        )
         self.server = GrpcServer(
-            signer=ScopeSigner(self.settings.scope_secrets(), self.settings.scope_ttl_seconds),
+            signer=self.ctx.signer,
             service_names=self.spec.grpc_service_names,
             register=lambda server: self.spec.register(server, self.ctx),
             host=self.settings.grpc_host,
@@ -98,6 +129,8 @@ class ServiceProcess:
             await consumer.stop()
         if self.ctx.relay is not None:
             await self.ctx.relay.stop()
+        for channel in self.ctx.channels.values():
+            await channel.close()
         if self.nc is not None:
             try:
                 await self.nc.drain()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+BACKENDS = ("clients", "catalog", "inventory", "booking", "payments")
+
 
 class CommonSettings(BaseSettings):
     """What every process (each service and the gateway) needs.
@@ -28,6 +30,18 @@ class CommonSettings(BaseSettings):
     events_stream: str = "SALON"
     events_max_age_days: int = Field(default=30, ge=1, le=3650)
     log_level: str = "INFO"
+    # host:port of each service's gRPC endpoint (the gateway calls them all; a service
+    # calls the ones ARCHITECTURE.md lists for it).
+    clients_addr: str = "127.0.0.1:50051"
+    catalog_addr: str = "127.0.0.1:50052"
+    inventory_addr: str = "127.0.0.1:50053"
+    booking_addr: str = "127.0.0.1:50054"
+    payments_addr: str = "127.0.0.1:50055"
+    # Deadline of every gRPC call one part makes to another.
+    grpc_deadline_seconds: float = Field(default=5.0, gt=0, le=120)
+
+    def backend_addr(self, name: str) -> str:
+        return str(getattr(self, f"{name}_addr"))
 
     @property
     def production(self) -> bool:

@@ -72,7 +72,7 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
                 scope,
                 establishment_id=scope.establishment_id,
             )
-        self._wake()
+        self.ctx.wake_relay()
         return message
 
     async def UpdateClient(
@@ -100,7 +100,7 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
                     establishment_id=scope.establishment_id,
                 )
         if changed:
-            self._wake()
+            self.ctx.wake_relay()
         return message
 
     async def GetClients(
@@ -137,7 +137,3 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
                 total_count=page.total_count,
             ),
         )
-
-    def _wake(self) -> None:
-        if self.ctx.relay is not None:
-            self.ctx.relay.wake()

@@ -22,27 +22,66 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esalon/catalog/v1/catalog.proto\x12\x10salon.catalog.v1\"\xa6\x01\n\x07Service\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x04 \x01(\t\x12\r\n\x05price\x18\x05 \x01(\t\x12\x18\n\x10\x64uration_minutes\x18\x06 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x17\n\x0f\x62ookable_online\x18\x08 \x01(\x08\"l\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x62rand\x18\x03 \x01(\t\x12\x0f\n\x07\x62\x61rcode\x18\x04 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x05 \x01(\t\x12\r\n\x05price\x18\x06 \x01(\t\";\n\x12GetServicesRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\"B\n\x13GetServicesResponse\x12+\n\x08services\x18\x01 \x03(\x0b\x32\x19.salon.catalog.v1.Service\";\n\x12GetProductsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\"B\n\x13GetProductsResponse\x12+\n\x08products\x18\x01 \x03(\x0b\x32\x19.salon.catalog.v1.Product2\xc8\x01\n\x0e\x43\x61talogService\x12Z\n\x0bGetServices\x12$.salon.catalog.v1.GetServicesRequest\x1a%.salon.catalog.v1.GetServicesResponse\x12Z\n\x0bGetProducts\x12$.salon.catalog.v1.GetProductsRequest\x1a%.salon.catalog.v1.GetProductsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esalon/catalog/v1/catalog.proto\x12\x10salon.catalog.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x01\n\x07Service\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x03 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x04 \x01(\t\x12\r\n\x05price\x18\x05 \x01(\t\x12\x18\n\x10\x64uration_minutes\x18\x06 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x07 \x01(\t\x12\x17\n\x0f\x62ookable_online\x18\x08 \x01(\x08\x12\x19\n\x11\x63ustomized_fields\x18\t \x03(\t\x12.\n\ndeleted_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"V\n\rServiceChange\x12*\n\x07service\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Service\x12\x19\n\x11\x65stablishment_ids\x18\x02 \x03(\t\"\x8d\x01\n\x14\x43reateServiceRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61tegory\x18\x02 \x01(\t\x12\r\n\x05price\x18\x03 \x01(\t\x12\x18\n\x10\x64uration_minutes\x18\x04 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x17\n\x0f\x62ookable_online\x18\x06 \x01(\x08\"\xd0\x01\n\x14UpdateServiceRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\x05price\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x1d\n\x10\x64uration_minutes\x18\x03 \x01(\x05H\x01\x88\x01\x01\x12\x18\n\x0b\x64\x65scription\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x1c\n\x0f\x62ookable_online\x18\x05 \x01(\x08H\x03\x88\x01\x01\x42\x08\n\x06_priceB\x13\n\x11_duration_minutesB\x0e\n\x0c_descriptionB\x12\n\x10_bookable_online\"9\n\x1bResetServiceSettingsRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\"3\n\x14\x44\x65leteServiceRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07\x63onfirm\x18\x02 \x01(\x08\"k\n\x15\x44\x65leteServiceResponse\x12\x1a\n\x12\x64\x65leted_service_id\x18\x01 \x01(\t\x12\x19\n\x11\x65stablishment_ids\x18\x02 \x03(\t\x12\x1b\n\x13\x66uture_appointments\x18\x03 \x01(\x05\"#\n\x15RestoreServiceRequest\x12\n\n\x02id\x18\x01 \x01(\t\"T\n\x12GetServicesRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\x17\n\x0finclude_deleted\x18\x03 \x01(\x08\"B\n\x13GetServicesResponse\x12+\n\x08services\x18\x01 \x03(\x0b\x32\x19.salon.catalog.v1.Service\"M\n\x13ListServicesRequest\x12\x18\n\x10\x65stablishment_id\x18\x01 \x01(\t\x12\x1c\n\x14\x62ookable_online_only\x18\x02 \x01(\x08\"C\n\x14ListServicesResponse\x12+\n\x08services\x18\x01 \x03(\x0b\x32\x19.salon.catalog.v1.Service\"\x86\x01\n\x07Product\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05\x62rand\x18\x03 \x01(\t\x12\x0f\n\x07\x62\x61rcode\x18\x04 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x05 \x01(\t\x12\r\n\x05price\x18\x06 \x01(\t\x12\x18\n\x10price_customized\x18\x07 \x01(\x08\"S\n\x14\x43reateProductRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x62rand\x18\x02 \x01(\t\x12\x0f\n\x07\x62\x61rcode\x18\x03 \x01(\t\x12\r\n\x05price\x18\x04 \x01(\t\"U\n\x16SetProductPriceRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05price\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\";\n\x12GetProductsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\"B\n\x13GetProductsResponse\x12+\n\x08products\x18\x01 \x03(\x0b\x32\x19.salon.catalog.v1.Product\"/\n\x13ListProductsRequest\x12\x18\n\x10\x65stablishment_id\x18\x01 \x01(\t\"C\n\x14ListProductsResponse\x12+\n\x08products\x18\x01 \x03(\x0b\x32\x19.salon.catalog.v1.Product\"^\n\x04Menu\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05price\x18\x03 \x01(\t\x12\x13\n\x0bservice_ids\x18\x04 \x03(\t\x12\x18\n\x10\x65stablishment_id\x18\x05 \x01(\t\"E\n\x11\x43reateMenuRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05price\x18\x02 \x01(\t\x12\x13\n\x0bservice_ids\x18\x03 \x03(\t\"\x1f\n\x11\x44\x65leteMenuRequest\x12\n\n\x02id\x18\x01 \x01(\t\"-\n\x12\x44\x65leteMenuResponse\x12\x17\n\x0f\x64\x65leted_menu_id\x18\x01 \x01(\t\"\x12\n\x10ListMenusRequest\":\n\x11ListMenusResponse\x12%\n\x05menus\x18\x01 \x03(\x0b\x32\x16.salon.catalog.v1.Menu2\x86\n\n\x0e\x43\x61talogService\x12X\n\rCreateService\x12&.salon.catalog.v1.CreateServiceRequest\x1a\x1f.salon.catalog.v1.ServiceChange\x12X\n\rUpdateService\x12&.salon.catalog.v1.UpdateServiceRequest\x1a\x1f.salon.catalog.v1.ServiceChange\x12\x66\n\x14ResetServiceSettings\x12-.salon.catalog.v1.ResetServiceSettingsRequest\x1a\x1f.salon.catalog.v1.ServiceChange\x12`\n\rDeleteService\x12&.salon.catalog.v1.DeleteServiceRequest\x1a\'.salon.catalog.v1.DeleteServiceResponse\x12Z\n\x0eRestoreService\x12\'.salon.catalog.v1.RestoreServiceRequest\x1a\x1f.salon.catalog.v1.ServiceChange\x12Z\n\x0bGetServices\x12$.salon.catalog.v1.GetServicesRequest\x1a%.salon.catalog.v1.GetServicesResponse\x12]\n\x0cListServices\x12%.salon.catalog.v1.ListServicesRequest\x1a&.salon.catalog.v1.ListServicesResponse\x12R\n\rCreateProduct\x12&.salon.catalog.v1.CreateProductRequest\x1a\x19.salon.catalog.v1.Product\x12V\n\x0fSetProductPrice\x12(.salon.catalog.v1.SetProductPriceRequest\x1a\x19.salon.catalog.v1.Product\x12Z\n\x0bGetProducts\x12$.salon.catalog.v1.GetProductsRequest\x1a%.salon.catalog.v1.GetProductsResponse\x12]\n\x0cListProducts\x12%.salon.catalog.v1.ListProductsRequest\x1a&.salon.catalog.v1.ListProductsResponse\x12I\n\nCreateMenu\x12#.salon.catalog.v1.CreateMenuRequest\x1a\x16.salon.catalog.v1.Menu\x12W\n\nDeleteMenu\x12#.salon.catalog.v1.DeleteMenuRequest\x1a$.salon.catalog.v1.DeleteMenuResponse\x12T\n\tListMenus\x12\".salon.catalog.v1.ListMenusRequest\x1a#.salon.catalog.v1.ListMenusResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salon.catalog.v1.catalog_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SERVICE']._serialized_start=53
-  _globals['_SERVICE']._serialized_end=219
-  _globals['_PRODUCT']._serialized_start=221
-  _globals['_PRODUCT']._serialized_end=329
-  _globals['_GETSERVICESREQUEST']._serialized_start=331
-  _globals['_GETSERVICESREQUEST']._serialized_end=390
-  _globals['_GETSERVICESRESPONSE']._serialized_start=392
-  _globals['_GETSERVICESRESPONSE']._serialized_end=458
-  _globals['_GETPRODUCTSREQUEST']._serialized_start=460
-  _globals['_GETPRODUCTSREQUEST']._serialized_end=519
-  _globals['_GETPRODUCTSRESPONSE']._serialized_start=521
-  _globals['_GETPRODUCTSRESPONSE']._serialized_end=587
-  _globals['_CATALOGSERVICE']._serialized_start=590
-  _globals['_CATALOGSERVICE']._serialized_end=790
+  _globals['_SERVICE']._serialized_start=86
+  _globals['_SERVICE']._serialized_end=327
+  _globals['_SERVICECHANGE']._serialized_start=329
+  _globals['_SERVICECHANGE']._serialized_end=415
+  _globals['_CREATESERVICEREQUEST']._serialized_start=418
+  _globals['_CREATESERVICEREQUEST']._serialized_end=559
+  _globals['_UPDATESERVICEREQUEST']._serialized_start=562
+  _globals['_UPDATESERVICEREQUEST']._serialized_end=770
+  _globals['_RESETSERVICESETTINGSREQUEST']._serialized_start=772
+  _globals['_RESETSERVICESETTINGSREQUEST']._serialized_end=829
+  _globals['_DELETESERVICEREQUEST']._serialized_start=831
+  _globals['_DELETESERVICEREQUEST']._serialized_end=882
+  _globals['_DELETESERVICERESPONSE']._serialized_start=884
+  _globals['_DELETESERVICERESPONSE']._serialized_end=991
+  _globals['_RESTORESERVICEREQUEST']._serialized_start=993
+  _globals['_RESTORESERVICEREQUEST']._serialized_end=1028
+  _globals['_GETSERVICESREQUEST']._serialized_start=1030
+  _globals['_GETSERVICESREQUEST']._serialized_end=1114
+  _globals['_GETSERVICESRESPONSE']._serialized_start=1116
+  _globals['_GETSERVICESRESPONSE']._serialized_end=1182
+  _globals['_LISTSERVICESREQUEST']._serialized_start=1184
+  _globals['_LISTSERVICESREQUEST']._serialized_end=1261
+  _globals['_LISTSERVICESRESPONSE']._serialized_start=1263
+  _globals['_LISTSERVICESRESPONSE']._serialized_end=1330
+  _globals['_PRODUCT']._serialized_start=1333
+  _globals['_PRODUCT']._serialized_end=1467
+  _globals['_CREATEPRODUCTREQUEST']._serialized_start=1469
+  _globals['_CREATEPRODUCTREQUEST']._serialized_end=1552
+  _globals['_SETPRODUCTPRICEREQUEST']._serialized_start=1554
+  _globals['_SETPRODUCTPRICEREQUEST']._serialized_end=1639
+  _globals['_GETPRODUCTSREQUEST']._serialized_start=1641
+  _globals['_GETPRODUCTSREQUEST']._serialized_end=1700
+  _globals['_GETPRODUCTSRESPONSE']._serialized_start=1702
+  _globals['_GETPRODUCTSRESPONSE']._serialized_end=1768
+  _globals['_LISTPRODUCTSREQUEST']._serialized_start=1770
+  _globals['_LISTPRODUCTSREQUEST']._serialized_end=1817
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_start=1819
+  _globals['_LISTPRODUCTSRESPONSE']._serialized_end=1886
+  _globals['_MENU']._serialized_start=1888
+  _globals['_MENU']._serialized_end=1982
+  _globals['_CREATEMENUREQUEST']._serialized_start=1984
+  _globals['_CREATEMENUREQUEST']._serialized_end=2053
+  _globals['_DELETEMENUREQUEST']._serialized_start=2055
+  _globals['_DELETEMENUREQUEST']._serialized_end=2086
+  _globals['_DELETEMENURESPONSE']._serialized_start=2088
+  _globals['_DELETEMENURESPONSE']._serialized_end=2133
+  _globals['_LISTMENUSREQUEST']._serialized_start=2135
+  _globals['_LISTMENUSREQUEST']._serialized_end=2153
+  _globals['_LISTMENUSRESPONSE']._serialized_start=2155
+  _globals['_LISTMENUSRESPONSE']._serialized_end=2213
+  _globals['_CATALOGSERVICE']._serialized_start=2216
+  _globals['_CATALOGSERVICE']._serialized_end=3502
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -7,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Service(_message.Message):
-    __slots__ = ("id", "name", "category", "establishment_id", "price", "duration_minutes", "description", "bookable_online")
+    __slots__ = ("id", "name", "category", "establishment_id", "price", "duration_minutes", "description", "bookable_online", "customized_fields", "deleted_at")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
@@ -16,6 +19,8 @@ class Service(_message.Message):
     DURATION_MINUTES_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     BOOKABLE_ONLINE_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMIZED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    DELETED_AT_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     category: str
@@ -24,37 +29,149 @@ class Service(_message.Message):
     duration_minutes: int
     description: str
     bookable_online: bool
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., category: _Optional[str] = ..., establishment_id: _Optional[str] = ..., price: _Optional[str] = ..., duration_minutes: _Optional[int] = ..., description: _Optional[str] = ..., bookable_online: _Optional[bool] = ...) -> None: ...
+    customized_fields: _containers.RepeatedScalarFieldContainer[str]
+    deleted_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., category: _Optional[str] = ..., establishment_id: _Optional[str] = ..., price: _Optional[str] = ..., duration_minutes: _Optional[int] = ..., description: _Optional[str] = ..., bookable_online: _Optional[bool] = ..., customized_fields: _Optional[_Iterable[str]] = ..., deleted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
-class Product(_message.Message):
-    __slots__ = ("id", "name", "brand", "barcode", "establishment_id", "price")
-    ID_FIELD_NUMBER: _ClassVar[int]
+class ServiceChange(_message.Message):
+    __slots__ = ("service", "establishment_ids")
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    ESTABLISHMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    service: Service
+    establishment_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, service: _Optional[_Union[Service, _Mapping]] = ..., establishment_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CreateServiceRequest(_message.Message):
+    __slots__ = ("name", "category", "price", "duration_minutes", "description", "bookable_online")
     NAME_FIELD_NUMBER: _ClassVar[int]
-    BRAND_FIELD_NUMBER: _ClassVar[int]
-    BARCODE_FIELD_NUMBER: _ClassVar[int]
-    ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
     PRICE_FIELD_NUMBER: _ClassVar[int]
-    id: str
+    DURATION_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    BOOKABLE_ONLINE_FIELD_NUMBER: _ClassVar[int]
     name: str
-    brand: str
-    barcode: str
-    establishment_id: str
+    category: str
     price: str
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., brand: _Optional[str] = ..., barcode: _Optional[str] = ..., establishment_id: _Optional[str] = ..., price: _Optional[str] = ...) -> None: ...
+    duration_minutes: int
+    description: str
+    bookable_online: bool
+    def __init__(self, name: _Optional[str] = ..., category: _Optional[str] = ..., price: _Optional[str] = ..., duration_minutes: _Optional[int] = ..., description: _Optional[str] = ..., bookable_online: _Optional[bool] = ...) -> None: ...
+
+class UpdateServiceRequest(_message.Message):
+    __slots__ = ("id", "price", "duration_minutes", "description", "bookable_online")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    BOOKABLE_ONLINE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    price: str
+    duration_minutes: int
+    description: str
+    bookable_online: bool
+    def __init__(self, id: _Optional[str] = ..., price: _Optional[str] = ..., duration_minutes: _Optional[int] = ..., description: _Optional[str] = ..., bookable_online: _Optional[bool] = ...) -> None: ...
+
+class ResetServiceSettingsRequest(_message.Message):
+    __slots__ = ("id", "fields")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteServiceRequest(_message.Message):
+    __slots__ = ("id", "confirm")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    confirm: bool
+    def __init__(self, id: _Optional[str] = ..., confirm: _Optional[bool] = ...) -> None: ...
+
+class DeleteServiceResponse(_message.Message):
+    __slots__ = ("deleted_service_id", "establishment_ids", "future_appointments")
+    DELETED_SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    ESTABLISHMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    FUTURE_APPOINTMENTS_FIELD_NUMBER: _ClassVar[int]
+    deleted_service_id: str
+    establishment_ids: _containers.RepeatedScalarFieldContainer[str]
+    future_appointments: int
+    def __init__(self, deleted_service_id: _Optional[str] = ..., establishment_ids: _Optional[_Iterable[str]] = ..., future_appointments: _Optional[int] = ...) -> None: ...
+
+class RestoreServiceRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class GetServicesRequest(_message.Message):
-    __slots__ = ("ids", "establishment_id")
+    __slots__ = ("ids", "establishment_id", "include_deleted")
     IDS_FIELD_NUMBER: _ClassVar[int]
     ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DELETED_FIELD_NUMBER: _ClassVar[int]
     ids: _containers.RepeatedScalarFieldContainer[str]
     establishment_id: str
-    def __init__(self, ids: _Optional[_Iterable[str]] = ..., establishment_id: _Optional[str] = ...) -> None: ...
+    include_deleted: bool
+    def __init__(self, ids: _Optional[_Iterable[str]] = ..., establishment_id: _Optional[str] = ..., include_deleted: _Optional[bool] = ...) -> None: ...
 
 class GetServicesResponse(_message.Message):
     __slots__ = ("services",)
     SERVICES_FIELD_NUMBER: _ClassVar[int]
     services: _containers.RepeatedCompositeFieldContainer[Service]
     def __init__(self, services: _Optional[_Iterable[_Union[Service, _Mapping]]] = ...) -> None: ...
+
+class ListServicesRequest(_message.Message):
+    __slots__ = ("establishment_id", "bookable_online_only")
+    ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    BOOKABLE_ONLINE_ONLY_FIELD_NUMBER: _ClassVar[int]
+    establishment_id: str
+    bookable_online_only: bool
+    def __init__(self, establishment_id: _Optional[str] = ..., bookable_online_only: _Optional[bool] = ...) -> None: ...
+
+class ListServicesResponse(_message.Message):
+    __slots__ = ("services",)
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
+    services: _containers.RepeatedCompositeFieldContainer[Service]
+    def __init__(self, services: _Optional[_Iterable[_Union[Service, _Mapping]]] = ...) -> None: ...
+
+class Product(_message.Message):
+    __slots__ = ("id", "name", "brand", "barcode", "establishment_id", "price", "price_customized")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    BARCODE_FIELD_NUMBER: _ClassVar[int]
+    ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    PRICE_CUSTOMIZED_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    brand: str
+    barcode: str
+    establishment_id: str
+    price: str
+    price_customized: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., brand: _Optional[str] = ..., barcode: _Optional[str] = ..., establishment_id: _Optional[str] = ..., price: _Optional[str] = ..., price_customized: _Optional[bool] = ...) -> None: ...
+
+class CreateProductRequest(_message.Message):
+    __slots__ = ("name", "brand", "barcode", "price")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BRAND_FIELD_NUMBER: _ClassVar[int]
+    BARCODE_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    brand: str
+    barcode: str
+    price: str
+    def __init__(self, name: _Optional[str] = ..., brand: _Optional[str] = ..., barcode: _Optional[str] = ..., price: _Optional[str] = ...) -> None: ...
+
+class SetProductPriceRequest(_message.Message):
+    __slots__ = ("product_id", "price", "establishment_id")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    price: str
+    establishment_id: str
+    def __init__(self, product_id: _Optional[str] = ..., price: _Optional[str] = ..., establishment_id: _Optional[str] = ...) -> None: ...
 
 class GetProductsRequest(_message.Message):
     __slots__ = ("ids", "establishment_id")
@@ -69,3 +186,61 @@ class GetProductsResponse(_message.Message):
     PRODUCTS_FIELD_NUMBER: _ClassVar[int]
     products: _containers.RepeatedCompositeFieldContainer[Product]
     def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ...) -> None: ...
+
+class ListProductsRequest(_message.Message):
+    __slots__ = ("establishment_id",)
+    ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    establishment_id: str
+    def __init__(self, establishment_id: _Optional[str] = ...) -> None: ...
+
+class ListProductsResponse(_message.Message):
+    __slots__ = ("products",)
+    PRODUCTS_FIELD_NUMBER: _ClassVar[int]
+    products: _containers.RepeatedCompositeFieldContainer[Product]
+    def __init__(self, products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ...) -> None: ...
+
+class Menu(_message.Message):
+    __slots__ = ("id", "name", "price", "service_ids", "establishment_id")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_IDS_FIELD_NUMBER: _ClassVar[int]
+    ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    price: str
+    service_ids: _containers.RepeatedScalarFieldContainer[str]
+    establishment_id: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[str] = ..., service_ids: _Optional[_Iterable[str]] = ..., establishment_id: _Optional[str] = ...) -> None: ...
+
+class CreateMenuRequest(_message.Message):
+    __slots__ = ("name", "price", "service_ids")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_IDS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    price: str
+    service_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., price: _Optional[str] = ..., service_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class DeleteMenuRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteMenuResponse(_message.Message):
+    __slots__ = ("deleted_menu_id",)
+    DELETED_MENU_ID_FIELD_NUMBER: _ClassVar[int]
+    deleted_menu_id: str
+    def __init__(self, deleted_menu_id: _Optional[str] = ...) -> None: ...
+
+class ListMenusRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListMenusResponse(_message.Message):
+    __slots__ = ("menus",)
+    MENUS_FIELD_NUMBER: _ClassVar[int]
+    menus: _containers.RepeatedCompositeFieldContainer[Menu]
+    def __init__(self, menus: _Optional[_Iterable[_Union[Menu, _Mapping]]] = ...) -> None: ...

@@ -34,22 +34,136 @@ class CatalogServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.CreateService = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/CreateService',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.CreateServiceRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.FromString,
+                _registered_method=True)
+        self.UpdateService = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/UpdateService',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.UpdateServiceRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.FromString,
+                _registered_method=True)
+        self.ResetServiceSettings = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/ResetServiceSettings',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ResetServiceSettingsRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.FromString,
+                _registered_method=True)
+        self.DeleteService = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/DeleteService',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteServiceRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteServiceResponse.FromString,
+                _registered_method=True)
+        self.RestoreService = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/RestoreService',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.RestoreServiceRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.FromString,
+                _registered_method=True)
         self.GetServices = channel.unary_unary(
                 '/salon.catalog.v1.CatalogService/GetServices',
                 request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetServicesRequest.SerializeToString,
                 response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetServicesResponse.FromString,
+                _registered_method=True)
+        self.ListServices = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/ListServices',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListServicesRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListServicesResponse.FromString,
+                _registered_method=True)
+        self.CreateProduct = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/CreateProduct',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.CreateProductRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.Product.FromString,
+                _registered_method=True)
+        self.SetProductPrice = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/SetProductPrice',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.SetProductPriceRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.Product.FromString,
                 _registered_method=True)
         self.GetProducts = channel.unary_unary(
                 '/salon.catalog.v1.CatalogService/GetProducts',
                 request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetProductsRequest.SerializeToString,
                 response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetProductsResponse.FromString,
                 _registered_method=True)
+        self.ListProducts = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/ListProducts',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListProductsRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListProductsResponse.FromString,
+                _registered_method=True)
+        self.CreateMenu = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/CreateMenu',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.CreateMenuRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.Menu.FromString,
+                _registered_method=True)
+        self.DeleteMenu = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/DeleteMenu',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteMenuRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteMenuResponse.FromString,
+                _registered_method=True)
+        self.ListMenus = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/ListMenus',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
+    def CreateService(self, request, context):
+        """Creates the service in every establishment of the organization (R11).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateService(self, request, context):
+        """Changes the settings of the session establishment only (R07, R12).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResetServiceSettings(self, request, context):
+        """B10: back to the organization's value for the given fields, session establishment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteService(self, request, context):
+        """B05: answers the impact; deletes only when nothing needs confirming or confirm is set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestoreService(self, request, context):
+        """B05: within 30 days of the delete, with its per-establishment settings.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetServices(self, request, context):
+        """Batch read; unknown, foreign and deleted ids are left out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListServices(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateProduct(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetProductPrice(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -61,18 +175,103 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListProducts(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateMenu(self, request, context):
+        """Menus belong to the session establishment (R25).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteMenu(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMenus(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'CreateService': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateService,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.CreateServiceRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.SerializeToString,
+            ),
+            'UpdateService': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateService,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.UpdateServiceRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.SerializeToString,
+            ),
+            'ResetServiceSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResetServiceSettings,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ResetServiceSettingsRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.SerializeToString,
+            ),
+            'DeleteService': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteService,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteServiceRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteServiceResponse.SerializeToString,
+            ),
+            'RestoreService': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestoreService,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.RestoreServiceRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.SerializeToString,
+            ),
             'GetServices': grpc.unary_unary_rpc_method_handler(
                     servicer.GetServices,
                     request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetServicesRequest.FromString,
                     response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetServicesResponse.SerializeToString,
             ),
+            'ListServices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListServices,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListServicesRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListServicesResponse.SerializeToString,
+            ),
+            'CreateProduct': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateProduct,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.CreateProductRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.Product.SerializeToString,
+            ),
+            'SetProductPrice': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetProductPrice,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.SetProductPriceRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.Product.SerializeToString,
+            ),
             'GetProducts': grpc.unary_unary_rpc_method_handler(
                     servicer.GetProducts,
                     request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetProductsRequest.FromString,
                     response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetProductsResponse.SerializeToString,
+            ),
+            'ListProducts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProducts,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListProductsRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListProductsResponse.SerializeToString,
+            ),
+            'CreateMenu': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateMenu,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.CreateMenuRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.Menu.SerializeToString,
+            ),
+            'DeleteMenu': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteMenu,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteMenuRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteMenuResponse.SerializeToString,
+            ),
+            'ListMenus': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMenus,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -84,6 +283,141 @@ def add_CatalogServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class CatalogService:
     """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def CreateService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/CreateService',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.CreateServiceRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/UpdateService',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.UpdateServiceRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResetServiceSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/ResetServiceSettings',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ResetServiceSettingsRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/DeleteService',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteServiceRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteServiceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RestoreService(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/RestoreService',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.RestoreServiceRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ServiceChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def GetServices(request,
@@ -113,6 +447,87 @@ class CatalogService:
             _registered_method=True)
 
     @staticmethod
+    def ListServices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/ListServices',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ListServicesRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ListServicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateProduct(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/CreateProduct',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.CreateProductRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.Product.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetProductPrice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/SetProductPrice',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.SetProductPriceRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.Product.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetProducts(request,
             target,
             options=(),
@@ -129,6 +544,114 @@ class CatalogService:
             '/salon.catalog.v1.CatalogService/GetProducts',
             salon_dot_catalog_dot_v1_dot_catalog__pb2.GetProductsRequest.SerializeToString,
             salon_dot_catalog_dot_v1_dot_catalog__pb2.GetProductsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProducts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/ListProducts',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ListProductsRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ListProductsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateMenu(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/CreateMenu',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.CreateMenuRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.Menu.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteMenu(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/DeleteMenu',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteMenuRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.DeleteMenuResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMenus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/ListMenus',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,21 +22,38 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"salon/inventory/v1/inventory.proto\x12\x12salon.inventory.v1\"L\n\nStockLevel\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\"@\n\x0fGetStockRequest\x12\x13\n\x0bproduct_ids\x18\x01 \x03(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\"B\n\x10GetStockResponse\x12.\n\x06levels\x18\x01 \x03(\x0b\x32\x1e.salon.inventory.v1.StockLevel2i\n\x10InventoryService\x12U\n\x08GetStock\x12#.salon.inventory.v1.GetStockRequest\x1a$.salon.inventory.v1.GetStockResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"salon/inventory/v1/inventory.proto\x12\x12salon.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"L\n\nStockLevel\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\"\xd7\x01\n\rStockMovement\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nproduct_id\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x04 \x01(\x05\x12/\n\x06reason\x18\x05 \x01(\x0e\x32\x1f.salon.inventory.v1.StockReason\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12&\n\x02\x61t\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btransfer_id\x18\x08 \x01(\t\"@\n\x0fGetStockRequest\x12\x13\n\x0bproduct_ids\x18\x01 \x03(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\"B\n\x10GetStockResponse\x12.\n\x06levels\x18\x01 \x03(\x0b\x32\x1e.salon.inventory.v1.StockLevel\"\x9b\x01\n\x12\x41\x64justStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\x05\x12/\n\x06reason\x18\x03 \x01(\x0e\x32\x1f.salon.inventory.v1.StockReason\x12\x18\n\x10\x65stablishment_id\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"q\n\x0bStockChange\x12-\n\x05level\x18\x01 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\x12\x33\n\x08movement\x18\x02 \x01(\x0b\x32!.salon.inventory.v1.StockMovement\"r\n\x14TransferStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x1b\n\x13to_establishment_id\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"\x86\x01\n\x15TransferStockResponse\x12,\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\x12*\n\x02to\x18\x02 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\x12\x13\n\x0btransfer_id\x18\x03 \x01(\t\"S\n\x14ListMovementsRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"M\n\x15ListMovementsResponse\x12\x34\n\tmovements\x18\x01 \x03(\x0b\x32!.salon.inventory.v1.StockMovement*\xb7\x01\n\x0bStockReason\x12\x1c\n\x18STOCK_REASON_UNSPECIFIED\x10\x00\x12\x19\n\x15STOCK_REASON_DELIVERY\x10\x01\x12\x1b\n\x17STOCK_REASON_CORRECTION\x10\x02\x12\x15\n\x11STOCK_REASON_SALE\x10\x03\x12\x1c\n\x18STOCK_REASON_TRANSFER_IN\x10\x04\x12\x1d\n\x19STOCK_REASON_TRANSFER_OUT\x10\x05\x32\x8d\x03\n\x10InventoryService\x12U\n\x08GetStock\x12#.salon.inventory.v1.GetStockRequest\x1a$.salon.inventory.v1.GetStockResponse\x12V\n\x0b\x41\x64justStock\x12&.salon.inventory.v1.AdjustStockRequest\x1a\x1f.salon.inventory.v1.StockChange\x12\x64\n\rTransferStock\x12(.salon.inventory.v1.TransferStockRequest\x1a).salon.inventory.v1.TransferStockResponse\x12\x64\n\rListMovements\x12(.salon.inventory.v1.ListMovementsRequest\x1a).salon.inventory.v1.ListMovementsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salon.inventory.v1.inventory_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STOCKLEVEL']._serialized_start=58
-  _globals['_STOCKLEVEL']._serialized_end=134
-  _globals['_GETSTOCKREQUEST']._serialized_start=136
-  _globals['_GETSTOCKREQUEST']._serialized_end=200
-  _globals['_GETSTOCKRESPONSE']._serialized_start=202
-  _globals['_GETSTOCKRESPONSE']._serialized_end=268
-  _globals['_INVENTORYSERVICE']._serialized_start=270
-  _globals['_INVENTORYSERVICE']._serialized_end=375
+  _globals['_STOCKREASON']._serialized_start=1212
+  _globals['_STOCKREASON']._serialized_end=1395
+  _globals['_STOCKLEVEL']._serialized_start=91
+  _globals['_STOCKLEVEL']._serialized_end=167
+  _globals['_STOCKMOVEMENT']._serialized_start=170
+  _globals['_STOCKMOVEMENT']._serialized_end=385
+  _globals['_GETSTOCKREQUEST']._serialized_start=387
+  _globals['_GETSTOCKREQUEST']._serialized_end=451
+  _globals['_GETSTOCKRESPONSE']._serialized_start=453
+  _globals['_GETSTOCKRESPONSE']._serialized_end=519
+  _globals['_ADJUSTSTOCKREQUEST']._serialized_start=522
+  _globals['_ADJUSTSTOCKREQUEST']._serialized_end=677
+  _globals['_STOCKCHANGE']._serialized_start=679
+  _globals['_STOCKCHANGE']._serialized_end=792
+  _globals['_TRANSFERSTOCKREQUEST']._serialized_start=794
+  _globals['_TRANSFERSTOCKREQUEST']._serialized_end=908
+  _globals['_TRANSFERSTOCKRESPONSE']._serialized_start=911
+  _globals['_TRANSFERSTOCKRESPONSE']._serialized_end=1045
+  _globals['_LISTMOVEMENTSREQUEST']._serialized_start=1047
+  _globals['_LISTMOVEMENTSREQUEST']._serialized_end=1130
+  _globals['_LISTMOVEMENTSRESPONSE']._serialized_start=1132
+  _globals['_LISTMOVEMENTSRESPONSE']._serialized_end=1209
+  _globals['_INVENTORYSERVICE']._serialized_start=1398
+  _globals['_INVENTORYSERVICE']._serialized_end=1795
 # @@protoc_insertion_point(module_scope)

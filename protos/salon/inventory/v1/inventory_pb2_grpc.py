@@ -39,12 +39,48 @@ class InventoryServiceStub:
                 request_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.GetStockRequest.SerializeToString,
                 response_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.GetStockResponse.FromString,
                 _registered_method=True)
+        self.AdjustStock = channel.unary_unary(
+                '/salon.inventory.v1.InventoryService/AdjustStock',
+                request_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.AdjustStockRequest.SerializeToString,
+                response_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.StockChange.FromString,
+                _registered_method=True)
+        self.TransferStock = channel.unary_unary(
+                '/salon.inventory.v1.InventoryService/TransferStock',
+                request_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.TransferStockRequest.SerializeToString,
+                response_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.TransferStockResponse.FromString,
+                _registered_method=True)
+        self.ListMovements = channel.unary_unary(
+                '/salon.inventory.v1.InventoryService/ListMovements',
+                request_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsRequest.SerializeToString,
+                response_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsResponse.FromString,
+                _registered_method=True)
 
 
 class InventoryServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def GetStock(self, request, context):
+        """Batch read: the level of each product in one establishment (0 when never stocked).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdjustStock(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransferStock(self, request, context):
+        """From the session establishment to another of the organization: both movements in one
+        transaction, or neither.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMovements(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -57,6 +93,21 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.GetStock,
                     request_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.GetStockRequest.FromString,
                     response_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.GetStockResponse.SerializeToString,
+            ),
+            'AdjustStock': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdjustStock,
+                    request_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.AdjustStockRequest.FromString,
+                    response_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.StockChange.SerializeToString,
+            ),
+            'TransferStock': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransferStock,
+                    request_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.TransferStockRequest.FromString,
+                    response_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.TransferStockResponse.SerializeToString,
+            ),
+            'ListMovements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMovements,
+                    request_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsRequest.FromString,
+                    response_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +137,87 @@ class InventoryService:
             '/salon.inventory.v1.InventoryService/GetStock',
             salon_dot_inventory_dot_v1_dot_inventory__pb2.GetStockRequest.SerializeToString,
             salon_dot_inventory_dot_v1_dot_inventory__pb2.GetStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdjustStock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.inventory.v1.InventoryService/AdjustStock',
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.AdjustStockRequest.SerializeToString,
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.StockChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransferStock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.inventory.v1.InventoryService/TransferStock',
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.TransferStockRequest.SerializeToString,
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.TransferStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMovements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.inventory.v1.InventoryService/ListMovements',
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsRequest.SerializeToString,
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,57 @@
+"""Calling another part over gRPC: channel options, deadlines, the signed scope, and
+turning a failure back into the DomainError the callee raised."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import grpc
+
+from services.common.errors import from_rpc_error
+
+T = TypeVar("T")
+
+# Reconnect quickly after a peer restarts instead of gRPC's default backoff (up to 2 min).
+CHANNEL_OPTIONS = [
+    ("grpc.initial_reconnect_backoff_ms", 200),
+    ("grpc.min_reconnect_backoff_ms", 200),
+    ("grpc.max_reconnect_backoff_ms", 2000),
+    ("grpc.keepalive_time_ms", 30000),
+    ("grpc.max_receive_message_length", 8 * 1024 * 1024),
+]
+
+
+class PeerError(Exception):
+    """The peer failed in a way that is not a DomainError of ours."""
+
+    def __init__(self, service: str, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{service}: {code.name} {details}")
+        self.service = service
+        self.code = code
+
+    @property
+    def unavailable(self) -> bool:
+        return self.code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+def channel(address: str) -> grpc.aio.Channel:
+    return grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+
+
+async def call(
+    service: str,
+    method: Callable[..., Awaitable[T]],
+    request: Any,
+    metadata: tuple[tuple[str, bytes], ...],
+    deadline: float,
+) -> T:
+    """One RPC with the signed scope and a deadline; a DomainError the peer raised comes
+    back as the same DomainError, anything else as PeerError."""
+    try:
+        return await method(request, metadata=metadata, timeout=deadline)
+    except grpc.aio.AioRpcError as exc:
+        domain = from_rpc_error(exc)
+        if domain is not None:
+            raise domain from None
+        raise PeerError(service, exc.code(), exc.details() or "") from None

@@ -1,0 +1,117 @@
+"""What a service knows of the organization's establishments, from the gateway's
+`tenancy.establishment.created` events (services never read the gateway's tables).
+
+The session establishment of a signed scope is known by construction and remembered on
+use, so a service never refuses its own caller's establishment while the event is on
+its way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from salon.tenancy.v1 import events_pb2
+from services.common.db import UTCDateTime, insert_ignore, utcnow
+from services.common.events import Event, EventType
+from services.common.scope import Scope
+
+ESTABLISHMENT_CREATED = EventType("tenancy", "establishment", "created")
+ORGANIZATION_CREATED = EventType("tenancy", "organization", "created")
+MEMBERSHIP_ADDED = EventType("tenancy", "membership", "added")
+RIGHTS_CHANGED = EventType("tenancy", "membership", "rights_changed")
+
+
+def establishments_table(metadata: MetaData) -> Table:
+    return Table(
+        "known_establishments",
+        metadata,
+        Column("organization_id", String(32), nullable=False),
+        Column("establishment_id", String(32), nullable=False),
+        Column("timezone", String(64), nullable=True),
+        Column("known_at", UTCDateTime(), nullable=False),
+        PrimaryKeyConstraint("organization_id", "establishment_id"),
+    )
+
+
+def create_replica_tables() -> None:
+    """For a service's migration: the known_establishments table."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "known_establishments",
+        sa.Column("organization_id", sa.String(32), nullable=False),
+        sa.Column("establishment_id", sa.String(32), nullable=False),
+        sa.Column("timezone", sa.String(64), nullable=True),
+        sa.Column("known_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("organization_id", "establishment_id"),
+    )
+
+
+async def remember(
+    conn: AsyncConnection,
+    table: Table,
+    organization_id: str,
+    establishment_id: str,
+    timezone: str | None = None,
+) -> bool:
+    """True when the establishment was new to this service."""
+    return await insert_ignore(
+        conn,
+        table,
+        {
+            "organization_id": organization_id,
+            "establishment_id": establishment_id,
+            "timezone": timezone,
+            "known_at": utcnow(),
+        },
+    )
+
+
+async def remember_scope(conn: AsyncConnection, table: Table, scope: Scope) -> bool:
+    return await remember(conn, table, scope.organization_id, scope.establishment_id)
+
+
+async def known(
+    conn: AsyncConnection, table: Table, organization_id: str, establishment_id: str
+) -> bool:
+    row = (
+        await conn.execute(
+            select(table.c.establishment_id).where(
+                table.c.organization_id == organization_id,
+                table.c.establishment_id == establishment_id,
+            )
+        )
+    ).first()
+    return row is not None
+
+
+async def establishments_of(
+    conn: AsyncConnection, table: Table, organization_id: str
+) -> Sequence[str]:
+    rows = await conn.execute(
+        select(table.c.establishment_id)
+        .where(table.c.organization_id == organization_id)
+        .order_by(table.c.known_at, table.c.establishment_id)
+    )
+    return list(rows.scalars())
+
+
+def on_establishment_created(
+    table: Table,
+    then: Callable[[AsyncConnection, str, str], Awaitable[None]] | None = None,
+) -> Callable[[AsyncConnection, Event], Awaitable[None]]:
+    """A consumer handler that records the new establishment, then runs `then(conn,
+    organization_id, establishment_id)` in the same transaction (the catalogue copies
+    every shared service there, R11)."""
+
+    async def handle(conn: AsyncConnection, event: Event) -> None:
+        msg = event.parse(events_pb2.EstablishmentCreated)
+        await remember(conn, table, msg.organization_id, msg.establishment_id, msg.timezone)
+        if then is not None:
+            await then(conn, msg.organization_id, msg.establishment_id)
+
+    return handle
