@@ -8,6 +8,7 @@ import grpc
 
 from salon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
 from services.catalog.api.servicer import CatalogServicer
+from services.catalog.events.consumers import consumers
 from services.catalog.store.tables import metadata, outbox, processed_events
 from services.common.runtime import ServiceContext, ServiceSpec
 
@@ -24,4 +25,5 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
+    consumers=consumers,
 )
