@@ -9,6 +9,7 @@ import grpc
 from salon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from services.common.runtime import ServiceContext, ServiceSpec
 from services.inventory.api.servicer import InventoryServicer
+from services.inventory.events.consumers import consumers
 from services.inventory.store.tables import metadata, outbox, processed_events
 
 
@@ -24,4 +25,5 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
+    consumers=consumers,
 )
