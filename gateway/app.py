@@ -89,9 +89,10 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
             await state.relay.stop()
             await state.backends.close()
             try:
-                await state.nc.drain()
-            except Exception as exc:
+                await asyncio.wait_for(state.nc.drain(), timeout=5)
+            except Exception as exc:  # already closed, unreachable or slow: close anyway
                 log.debug("nats drain: %s", exc)
+                await state.nc.close()
             await db.dispose()
 
     async def healthz(_request: Request) -> Response:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 CSRF_HEADER = "x-csrf-token"
 
+T = TypeVar("T")
+
 
 @dataclass
 class Context:
@@ -37,6 +40,14 @@ class Context:
     csrf_ok: bool
     request_id: str = field(default_factory=new_id)
     _metadata: tuple[tuple[str, bytes], ...] | None = None
+    # gRPC calls made for this request, per service (reported in the response extensions).
+    backend_calls: dict[str, int] = field(default_factory=dict)
+    verified_establishments: set[str] = field(default_factory=set)
+
+    async def call(self, service: str, method: Callable[..., Awaitable[T]], request: Any) -> T:
+        """One gRPC call on behalf of this request: signed scope, deadline, counted."""
+        self.backend_calls[service] = self.backend_calls.get(service, 0) + 1
+        return await self.state.backends.call(service, method, request, self.metadata())
 
     @cached_property
     def loaders(self) -> Loaders:
@@ -50,7 +61,17 @@ class Context:
         return self.auth
 
     def scope(self) -> Scope:
-        return self.session().scope(self.request_id)
+        scope = self.session().scope(self.request_id)
+        if self.verified_establishments:
+            scope = replace(scope, verified_establishments=frozenset(self.verified_establishments))
+        return scope
+
+    def vouch(self, establishment_id: str) -> None:
+        """An establishment of the organization this request acts on, checked here: the
+        services accept it even before its creation event reaches them."""
+        if establishment_id not in self.verified_establishments:
+            self.verified_establishments.add(establishment_id)
+            self._metadata = None
 
     def organization_id(self) -> str:
         return self.session().organization_id

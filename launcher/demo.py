@@ -107,6 +107,36 @@ ADD_MEMBER = """mutation($input: AddMemberInput!) { addMember(input: $input) {
   user { id } errors { field code message } } }"""
 CREATE_CLIENT = """mutation($input: CreateClientInput!) { createClient(input: $input) {
   client { id } errors { field code message } } }"""
+CREATE_SERVICE = """mutation($input: CreateServiceInput!) { createService(input: $input) {
+  service { id } errors { field code message } } }"""
+UPDATE_SERVICE = """mutation($input: UpdateServiceInput!) { updateService(input: $input) {
+  service { id } errors { field code message } } }"""
+CREATE_PRODUCT = """mutation($input: CreateProductInput!) { createProduct(input: $input) {
+  product { id } errors { field code message } } }"""
+SET_PRICE = """mutation($input: SetProductPriceInput!) { setProductPrice(input: $input) {
+  product { id } errors { field code message } } }"""
+ADJUST_STOCK = """mutation($input: AdjustStockInput!) { adjustStock(input: $input) {
+  product { id } errors { field code message } } }"""
+CREATE_MENU = """mutation($input: CreateMenuInput!) { createMenu(input: $input) {
+  menu { id } errors { field code message } } }"""
+
+# name, category, price, minutes
+SERVICES = [
+    ("Cut", "Hair", "40.00", 30),
+    ("Cut & blow-dry", "Hair", "55.00", 45),
+    ("Colour", "Colour", "65.00", 90),
+    ("Highlights", "Colour", "95.00", 120),
+    ("Beard trim", "Barber", "20.00", 20),
+    ("Manicure", "Beauty", "35.00", 40),
+]
+# name, brand, barcode, price
+PRODUCTS = [
+    ("Repair shampoo", "Kérastase", "3474636397", "24.50"),
+    ("Volume conditioner", "Kérastase", "3474636404", "26.00"),
+    ("Styling wax", "Redken", "884486151", "18.00"),
+    ("Heat protect spray", "L'Oréal", "3474630652", "21.50"),
+    ("Nail oil", "OPI", "094100000", "12.00"),
+]
 
 
 def seed(graphql_url: str, data_dir: Path) -> bool:
@@ -136,8 +166,60 @@ def seed(graphql_url: str, data_dir: Path) -> bool:
                 CREATE_EST, "createEstablishment", input={"name": name, "timezone": tz}
             )
             est_ids.append(created["establishment"]["id"])
+        services = [
+            api.mutate(
+                CREATE_SERVICE,
+                "createService",
+                input={
+                    "name": name,
+                    "category": category,
+                    "price": price,
+                    "durationMinutes": minutes,
+                },
+            )["service"]["id"]
+            for name, category, price, minutes in SERVICES
+        ]
+        products = [
+            api.mutate(
+                CREATE_PRODUCT,
+                "createProduct",
+                input={
+                    "name": name,
+                    "brand": brand,
+                    "barcode": barcode,
+                    "price": price,
+                },
+            )["product"]["id"]
+            for name, brand, barcode, price in PRODUCTS
+        ]
         for index, est_id in enumerate(est_ids):
             api.mutate(SWITCH, "switchEstablishment", input={"establishmentId": est_id})
+            if index == 1:  # Gent: a dearer cut and its own shampoo price (R12, R13)
+                api.mutate(
+                    UPDATE_SERVICE, "updateService", input={"id": services[0], "price": "45.00"}
+                )
+                api.mutate(
+                    SET_PRICE, "setProductPrice", input={"productId": products[0], "price": "25.00"}
+                )
+            for product_id in products:
+                api.mutate(
+                    ADJUST_STOCK,
+                    "adjustStock",
+                    input={
+                        "productId": product_id,
+                        "delta": rng.randint(3, 25),
+                        "reason": "DELIVERY",
+                    },
+                )
+            api.mutate(
+                CREATE_MENU,
+                "createMenu",
+                input={
+                    "name": "Cut & colour",
+                    "price": "95.00",
+                    "serviceIds": services[:3:2],
+                },
+            )
             for est_index, email, name, role, rights in STAFF:
                 if est_index == index:
                     api.mutate(

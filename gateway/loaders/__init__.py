@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from strawberry.dataloader import DataLoader
 
 from gateway.store import tenancy
+from salon.catalog.v1 import catalog_pb2
 from salon.clients.v1 import clients_pb2
+from salon.inventory.v1 import inventory_pb2
 
 if TYPE_CHECKING:
     from gateway.context import Context
@@ -22,6 +24,10 @@ class Loaders:
         self.user_by_id = DataLoader(self._users)
         self.memberships_by_user_id = DataLoader(self._memberships)
         self.client_by_id = DataLoader(self._clients, max_batch_size=500)
+        # Keyed by (establishment id, id): values differ per establishment (R12, R13, R20).
+        self.service_by_key = DataLoader(self._services, max_batch_size=1000)
+        self.product_by_key = DataLoader(self._products, max_batch_size=1000)
+        self.stock_by_key = DataLoader(self._stock, max_batch_size=1000)
 
     async def _organizations(self, ids: Sequence[str]) -> list[tenancy.Organization | None]:
         async with self.ctx.state.db.read() as session:
@@ -47,12 +53,53 @@ class Loaders:
         return [found.get(i, []) for i in ids]
 
     async def _clients(self, ids: Sequence[str]) -> list[clients_pb2.Client | None]:
-        backends = self.ctx.state.backends
-        reply = await backends.call(
+        reply = await self.ctx.call(
             "clients",
-            backends.clients.GetClients,
+            self.ctx.state.backends.clients.GetClients,
             clients_pb2.GetClientsRequest(ids=list(ids)),
-            self.ctx.metadata(),
         )
         found = {c.id: c for c in reply.clients}
         return [found.get(i) for i in ids]
+
+    async def _services(self, keys: Sequence[Key]) -> list[catalog_pb2.Service | None]:
+        found: dict[Key, catalog_pb2.Service] = {}
+        for est, ids in _by_establishment(keys).items():
+            reply = await self.ctx.call(
+                "catalog",
+                self.ctx.state.backends.catalog.GetServices,
+                catalog_pb2.GetServicesRequest(ids=ids, establishment_id=est),
+            )
+            found.update({(est, s.id): s for s in reply.services})
+        return [found.get(k) for k in keys]
+
+    async def _products(self, keys: Sequence[Key]) -> list[catalog_pb2.Product | None]:
+        found: dict[Key, catalog_pb2.Product] = {}
+        for est, ids in _by_establishment(keys).items():
+            reply = await self.ctx.call(
+                "catalog",
+                self.ctx.state.backends.catalog.GetProducts,
+                catalog_pb2.GetProductsRequest(ids=ids, establishment_id=est),
+            )
+            found.update({(est, p.id): p for p in reply.products})
+        return [found.get(k) for k in keys]
+
+    async def _stock(self, keys: Sequence[Key]) -> list[int]:
+        found: dict[Key, int] = {}
+        for est, ids in _by_establishment(keys).items():
+            reply = await self.ctx.call(
+                "inventory",
+                self.ctx.state.backends.inventory.GetStock,
+                inventory_pb2.GetStockRequest(product_ids=ids, establishment_id=est),
+            )
+            found.update({(est, level.product_id): level.quantity for level in reply.levels})
+        return [found.get(k, 0) for k in keys]
+
+
+Key = tuple[str, str]
+
+
+def _by_establishment(keys: Sequence[Key]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for est, item in keys:
+        grouped.setdefault(est, []).append(item)
+    return grouped

@@ -18,19 +18,24 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.errors import should_mask
+from gateway.schema.base import MONEY_SCALAR, BackendCalls, Money
+from gateway.schema.catalog.mutations import CatalogMutation
+from gateway.schema.catalog.queries import CatalogQuery
 from gateway.schema.clients.mutations import ClientsMutation
 from gateway.schema.clients.queries import ClientsQuery
+from gateway.schema.inventory.mutations import InventoryMutation
+from gateway.schema.inventory.queries import InventoryQuery
 from gateway.schema.tenancy.mutations import TenancyMutation
 from gateway.schema.tenancy.queries import TenancyQuery
 
 
 @strawberry.type
-class Query(TenancyQuery, ClientsQuery):
+class Query(TenancyQuery, ClientsQuery, CatalogQuery, InventoryQuery):
     pass
 
 
 @strawberry.type
-class Mutation(TenancyMutation, ClientsMutation):
+class Mutation(TenancyMutation, ClientsMutation, CatalogMutation, InventoryMutation):
     pass
 
 
@@ -38,6 +43,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     # Factories: a fresh extension per operation (the caches are module-level, shared).
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaskErrors(should_mask_error=should_mask),
+        BackendCalls,
         lambda: QueryDepthLimiter(max_depth=12),
         lambda: MaxAliasesLimiter(max_alias_count=30),
         lambda: MaxTokensLimiter(max_token_count=4000),
@@ -50,7 +56,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={Money: MONEY_SCALAR}),
     )
 
 

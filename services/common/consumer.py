@@ -26,6 +26,9 @@ log = logging.getLogger("salon.consumer")
 
 Handler = Callable[[AsyncConnection, Event], Awaitable[None]]
 
+# How long one pull waits for messages; also the longest a stop waits for a fetch.
+FETCH_WAIT = 1.0
+
 
 class EventConsumer:
     def __init__(
@@ -51,6 +54,7 @@ class EventConsumer:
         self.max_deliver = max_deliver
         self.batch = batch
         self._task: asyncio.Task[None] | None = None
+        self._sub: JetStreamContext.PullSubscription | None = None
         self._stopping = False
 
     async def subscribe(self) -> JetStreamContext.PullSubscription:
@@ -72,20 +76,29 @@ class EventConsumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.durable}")
 
     async def stop(self) -> None:
+        """Let the fetch under way end (it waits at most FETCH_WAIT), finish the batch, then
+        unsubscribe. Cancelling a pull fetch instead leaves a request behind that makes the
+        connection's drain wait for its full timeout."""
         self._stopping = True
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=FETCH_WAIT + 5)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
 
     async def _run(self) -> None:
-        sub = None
         while not self._stopping:
             try:
-                if sub is None:
-                    sub = await self.subscribe()
+                if self._sub is None:
+                    self._sub = await self.subscribe()
                 try:
-                    msgs = await sub.fetch(self.batch, timeout=1)
+                    msgs = await self._sub.fetch(self.batch, timeout=FETCH_WAIT)
                 except TimeoutError:
                     continue
                 for msg in msgs:
@@ -94,7 +107,7 @@ class EventConsumer:
                 raise
             except Exception as exc:
                 log.warning("consumer %s: %s; retrying", self.durable, exc)
-                sub = None
+                self._sub = None
                 await asyncio.sleep(1)
 
     async def handle(self, msg: Msg) -> None:

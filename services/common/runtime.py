@@ -133,9 +133,10 @@ class ServiceProcess:
             await channel.close()
         if self.nc is not None:
             try:
-                await self.nc.drain()
-            except Exception as exc:  # already closed or unreachable: nothing to flush
+                await asyncio.wait_for(self.nc.drain(), timeout=5)
+            except Exception as exc:  # already closed, unreachable or slow: close anyway
                 log.debug("nats drain: %s", exc)
+                await self.nc.close()
         await self.db.dispose()
 
 

@@ -64,6 +64,8 @@ class Scope:
     role: Role = Role.STAFF
     rights: frozenset[Right] = field(default_factory=frozenset)
     request_id: str = ""
+    # Other establishments of the organization the gateway vouches for in this request.
+    verified_establishments: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_owner(self) -> bool:
@@ -82,6 +84,7 @@ class Scope:
             rights=sorted(right_to_proto(r) for r in self.rights),
             expires_at=expires_at,
             request_id=self.request_id,
+            verified_establishment_ids=sorted(self.verified_establishments),
         )
 
     @classmethod
@@ -93,6 +96,7 @@ class Scope:
             role=role_from_proto(msg.role),
             rights=frozenset(right_from_proto(r) for r in msg.rights),
             request_id=msg.request_id,
+            verified_establishments=frozenset(msg.verified_establishment_ids),
         )
 
 

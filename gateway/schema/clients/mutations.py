@@ -45,11 +45,8 @@ class ClientsMutation:
             request.email = input.email
         if input.phone is not None:
             request.phone = input.phone
-        backends = ctx.state.backends
         try:
-            msg = await backends.call(
-                "clients", backends.clients.CreateClient, request, ctx.metadata()
-            )
+            msg = await ctx.call("clients", ctx.state.backends.clients.CreateClient, request)
         except DomainError as exc:
             return CreateClientPayload(errors=user_errors(exc))
         return CreateClientPayload(client=Client.of(msg))
@@ -69,11 +66,8 @@ class ClientsMutation:
             request.email = input.email or ""
         if _given(input.phone):
             request.phone = input.phone or ""
-        backends = ctx.state.backends
         try:
-            msg = await backends.call(
-                "clients", backends.clients.UpdateClient, request, ctx.metadata()
-            )
+            msg = await ctx.call("clients", ctx.state.backends.clients.UpdateClient, request)
         except DomainError as exc:
             return UpdateClientPayload(errors=user_errors(exc))
         return UpdateClientPayload(client=Client.of(msg))

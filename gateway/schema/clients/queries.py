@@ -5,14 +5,13 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.errors import Invalid
-from gateway.schema.base import AUTHENTICATED, PageInfo, selects
+from gateway.schema.base import AUTHENTICATED, PageInfo, establishment_for_query, selects
 from gateway.schema.clients.types import (
     Client,
     ClientConnection,
     ClientEdge,
     prefetch_establishments,
 )
-from gateway.schema.tenancy.queries import establishment_in_organization
 from salon.clients.v1 import clients_pb2
 from salon.common.v1 import page_pb2
 from services.common.errors import DomainError, ErrorCode
@@ -35,15 +34,14 @@ class ClientsQuery:
     ) -> ClientConnection:
         ctx = info.context
         est = (
-            await establishment_in_organization(info, establishment_id)
+            await establishment_for_query(info, establishment_id, None)
             if establishment_id is not None
             else ""
         )
-        backends = ctx.state.backends
         try:
-            reply = await backends.call(
+            reply = await ctx.call(
                 "clients",
-                backends.clients.ListClients,
+                ctx.state.backends.clients.ListClients,
                 clients_pb2.ListClientsRequest(
                     page=page_pb2.PageRequest(
                         first=50 if first is None else first, after=after or ""
@@ -51,7 +49,6 @@ class ClientsQuery:
                     search=search or "",
                     establishment_id=est,
                 ),
-                ctx.metadata(),
             )
         except DomainError as exc:
             raise Invalid(f"{exc.field}: {exc.message}" if exc.field else exc.message) from None

@@ -4,23 +4,9 @@ import strawberry
 from strawberry.types import Info
 
 from gateway.context import Context
-from gateway.errors import NotFound
-from gateway.schema.base import AUTHENTICATED
+from gateway.schema.base import AUTHENTICATED, establishment_for_query
 from gateway.schema.tenancy.types import Organization, Session, User
 from gateway.store import tenancy
-
-
-async def establishment_in_organization(
-    info: Info[Context, None], establishment_id: strawberry.ID | None
-) -> str:
-    """The establishment an argument names, checked to be of the session's organization
-    (NOT_FOUND otherwise, R01); the session establishment when none is given."""
-    ctx = info.context
-    if establishment_id is None:
-        return ctx.session().establishment_id
-    if await ctx.loaders.establishment_by_id.load(str(establishment_id)) is None:
-        raise NotFound("establishment not found")
-    return str(establishment_id)
 
 
 @strawberry.type
@@ -42,7 +28,7 @@ class TenancyQuery:
     async def staff(
         self, info: Info[Context, None], establishment_id: strawberry.ID | None = None
     ) -> list[User]:
-        est = await establishment_in_organization(info, establishment_id)
+        est = await establishment_for_query(info, establishment_id, None)
         async with info.context.state.db.read() as session:
             rows = await tenancy.members_of(session, info.context.organization_id(), est)
         return [User.of(r) for r in rows]

@@ -13,9 +13,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from launcher.nats_server import NatsServer
-from salon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
+from salon.booking.v1 import booking_pb2, booking_pb2_grpc
 from salon.clients.v1 import clients_pb2, clients_pb2_grpc, events_pb2
-from services.catalog.service import SPEC as CATALOG
+from services.booking.service import SPEC as BOOKING
 from services.clients.service import SPEC as CLIENTS
 from services.common.errors import ErrorCode, from_rpc_error
 from services.common.events import Event
@@ -156,18 +156,18 @@ async def test_services_not_built_yet_are_healthy_and_answer_unimplemented(
     tmp_path, nats_server: NatsServer
 ) -> None:
     process = ServiceProcess(
-        CATALOG, _settings(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", nats_server.url)
+        BOOKING, _settings(f"sqlite+aiosqlite:///{tmp_path / 'c.db'}", nats_server.url)
     )
     port = await process.start()
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             health = await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(service="salon.catalog.v1.CatalogService"), timeout=5
+                health_pb2.HealthCheckRequest(service="salon.booking.v1.BookingService"), timeout=5
             )
             assert health.status == health_pb2.HealthCheckResponse.SERVING
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await catalog_pb2_grpc.CatalogServiceStub(channel).GetServices(
-                    catalog_pb2.GetServicesRequest(ids=["x"]), metadata=_md(), timeout=5
+                await booking_pb2_grpc.BookingServiceStub(channel).GetAppointments(
+                    booking_pb2.GetAppointmentsRequest(ids=["x"]), metadata=_md(), timeout=5
                 )
             assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
     finally:
