@@ -27,7 +27,7 @@ log = logging.getLogger("salon.consumer")
 Handler = Callable[[AsyncConnection, Event], Awaitable[None]]
 
 # How long one pull waits for messages; also the longest a stop waits for a fetch.
-FETCH_WAIT = 1.0
+FETCH_WAIT = 0.5
 
 
 class EventConsumer:
