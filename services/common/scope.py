@@ -66,6 +66,8 @@ class Scope:
     request_id: str = ""
     # Other establishments of the organization the gateway vouches for in this request.
     verified_establishments: frozenset[str] = field(default_factory=frozenset)
+    # Users the gateway checked to be members of the establishment the request acts on.
+    verified_members: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def is_owner(self) -> bool:
@@ -85,6 +87,7 @@ class Scope:
             expires_at=expires_at,
             request_id=self.request_id,
             verified_establishment_ids=sorted(self.verified_establishments),
+            verified_member_ids=sorted(self.verified_members),
         )
 
     @classmethod
@@ -97,6 +100,7 @@ class Scope:
             rights=frozenset(right_from_proto(r) for r in msg.rights),
             request_id=msg.request_id,
             verified_establishments=frozenset(msg.verified_establishment_ids),
+            verified_members=frozenset(msg.verified_member_ids),
         )
 
 

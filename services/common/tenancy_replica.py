@@ -115,3 +115,87 @@ def on_establishment_created(
             await then(conn, msg.organization_id, msg.establishment_id)
 
     return handle
+
+
+def members_table(metadata: MetaData) -> Table:
+    """Who is a member of which establishment (from tenancy.membership.added)."""
+    return Table(
+        "known_members",
+        metadata,
+        Column("organization_id", String(32), nullable=False),
+        Column("establishment_id", String(32), nullable=False),
+        Column("user_id", String(32), nullable=False),
+        Column("known_at", UTCDateTime(), nullable=False),
+        PrimaryKeyConstraint("organization_id", "establishment_id", "user_id"),
+    )
+
+
+def create_member_tables() -> None:
+    """For a service's migration: the known_members table."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_table(
+        "known_members",
+        sa.Column("organization_id", sa.String(32), nullable=False),
+        sa.Column("establishment_id", sa.String(32), nullable=False),
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("known_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("organization_id", "establishment_id", "user_id"),
+    )
+
+
+async def remember_member(
+    conn: AsyncConnection, table: Table, organization_id: str, establishment_id: str, user_id: str
+) -> bool:
+    return await insert_ignore(
+        conn,
+        table,
+        {
+            "organization_id": organization_id,
+            "establishment_id": establishment_id,
+            "user_id": user_id,
+            "known_at": utcnow(),
+        },
+    )
+
+
+async def is_member(
+    conn: AsyncConnection, table: Table, scope: Scope, establishment_id: str, user_id: str
+) -> bool:
+    """A member of the establishment: known from the events, or vouched for by the gateway
+    in this request's scope (then remembered)."""
+    if user_id in scope.verified_members:
+        await remember_member(conn, table, scope.organization_id, establishment_id, user_id)
+        return True
+    row = (
+        await conn.execute(
+            select(table.c.user_id).where(
+                table.c.organization_id == scope.organization_id,
+                table.c.establishment_id == establishment_id,
+                table.c.user_id == user_id,
+            )
+        )
+    ).first()
+    return row is not None
+
+
+async def members_of(
+    conn: AsyncConnection, table: Table, organization_id: str, establishment_id: str
+) -> Sequence[str]:
+    rows = await conn.execute(
+        select(table.c.user_id)
+        .where(
+            table.c.organization_id == organization_id, table.c.establishment_id == establishment_id
+        )
+        .order_by(table.c.known_at, table.c.user_id)
+    )
+    return list(rows.scalars())
+
+
+def on_membership_added(table: Table) -> Callable[[AsyncConnection, Event], Awaitable[None]]:
+    async def handle(conn: AsyncConnection, event: Event) -> None:
+        msg = event.parse(events_pb2.MembershipAdded)
+        await remember_member(conn, table, msg.organization_id, msg.establishment_id, msg.user_id)
+
+    return handle

@@ -34,18 +34,116 @@ class BookingServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.SetOpeningHours = channel.unary_unary(
+                '/salon.booking.v1.BookingService/SetOpeningHours',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.SetOpeningHoursRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.EstablishmentHours.FromString,
+                _registered_method=True)
+        self.GetOpeningHours = channel.unary_unary(
+                '/salon.booking.v1.BookingService/GetOpeningHours',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetOpeningHoursRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetOpeningHoursResponse.FromString,
+                _registered_method=True)
+        self.SetStaffHours = channel.unary_unary(
+                '/salon.booking.v1.BookingService/SetStaffHours',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.SetStaffHoursRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.StaffHours.FromString,
+                _registered_method=True)
+        self.BookAppointment = channel.unary_unary(
+                '/salon.booking.v1.BookingService/BookAppointment',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.BookAppointmentRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.CancelAppointment = channel.unary_unary(
+                '/salon.booking.v1.BookingService/CancelAppointment',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.CancelAppointmentRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.FromString,
+                _registered_method=True)
         self.GetAppointments = channel.unary_unary(
                 '/salon.booking.v1.BookingService/GetAppointments',
                 request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetAppointmentsRequest.SerializeToString,
                 response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetAppointmentsResponse.FromString,
+                _registered_method=True)
+        self.ListAgenda = channel.unary_unary(
+                '/salon.booking.v1.BookingService/ListAgenda',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListAgendaRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListAppointmentsResponse.FromString,
+                _registered_method=True)
+        self.ListClientAppointments = channel.unary_unary(
+                '/salon.booking.v1.BookingService/ListClientAppointments',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListClientAppointmentsRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListAppointmentsResponse.FromString,
+                _registered_method=True)
+        self.Availability = channel.unary_unary(
+                '/salon.booking.v1.BookingService/Availability',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityResponse.FromString,
                 _registered_method=True)
 
 
 class BookingServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
-    def GetAppointments(self, request, context):
+    def SetOpeningHours(self, request, context):
+        """The session establishment's weekly opening hours, replacing what was there (R21).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOpeningHours(self, request, context):
+        """Batch read: the hours of each establishment asked (empty list when none are set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetStaffHours(self, request, context):
+        """A staff member's weekly hours in the session establishment (R21, R22); without them
+        the staff member works the establishment's opening hours.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BookAppointment(self, request, context):
+        """In the session establishment; the staff member must be a member there. Never two
+        overlapping appointments for one staff member, in any establishment (B09).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelAppointment(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAppointments(self, request, context):
+        """Batch read; unknown and foreign ids are left out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAgenda(self, request, context):
+        """A day of an establishment; another establishment needs SWITCH_AGENDA (R04).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClientAppointments(self, request, context):
+        """A client's appointments in the session establishment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Availability(self, request, context):
+        """Free slots of a service on a day in one establishment, per staff member.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -53,10 +151,50 @@ class BookingServiceServicer:
 
 def add_BookingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'SetOpeningHours': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetOpeningHours,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.SetOpeningHoursRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.EstablishmentHours.SerializeToString,
+            ),
+            'GetOpeningHours': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOpeningHours,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetOpeningHoursRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetOpeningHoursResponse.SerializeToString,
+            ),
+            'SetStaffHours': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetStaffHours,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.SetStaffHoursRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.StaffHours.SerializeToString,
+            ),
+            'BookAppointment': grpc.unary_unary_rpc_method_handler(
+                    servicer.BookAppointment,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.BookAppointmentRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.SerializeToString,
+            ),
+            'CancelAppointment': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelAppointment,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.CancelAppointmentRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.SerializeToString,
+            ),
             'GetAppointments': grpc.unary_unary_rpc_method_handler(
                     servicer.GetAppointments,
                     request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetAppointmentsRequest.FromString,
                     response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetAppointmentsResponse.SerializeToString,
+            ),
+            'ListAgenda': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgenda,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListAgendaRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListAppointmentsResponse.SerializeToString,
+            ),
+            'ListClientAppointments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClientAppointments,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListClientAppointmentsRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListAppointmentsResponse.SerializeToString,
+            ),
+            'Availability': grpc.unary_unary_rpc_method_handler(
+                    servicer.Availability,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -68,6 +206,141 @@ def add_BookingServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class BookingService:
     """Missing associated documentation comment in .proto file."""
+
+    @staticmethod
+    def SetOpeningHours(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/SetOpeningHours',
+            salon_dot_booking_dot_v1_dot_booking__pb2.SetOpeningHoursRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.EstablishmentHours.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOpeningHours(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/GetOpeningHours',
+            salon_dot_booking_dot_v1_dot_booking__pb2.GetOpeningHoursRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.GetOpeningHoursResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetStaffHours(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/SetStaffHours',
+            salon_dot_booking_dot_v1_dot_booking__pb2.SetStaffHoursRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.StaffHours.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BookAppointment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/BookAppointment',
+            salon_dot_booking_dot_v1_dot_booking__pb2.BookAppointmentRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelAppointment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/CancelAppointment',
+            salon_dot_booking_dot_v1_dot_booking__pb2.CancelAppointmentRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
 
     @staticmethod
     def GetAppointments(request,
@@ -86,6 +359,87 @@ class BookingService:
             '/salon.booking.v1.BookingService/GetAppointments',
             salon_dot_booking_dot_v1_dot_booking__pb2.GetAppointmentsRequest.SerializeToString,
             salon_dot_booking_dot_v1_dot_booking__pb2.GetAppointmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAgenda(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/ListAgenda',
+            salon_dot_booking_dot_v1_dot_booking__pb2.ListAgendaRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.ListAppointmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClientAppointments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/ListClientAppointments',
+            salon_dot_booking_dot_v1_dot_booking__pb2.ListClientAppointmentsRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.ListAppointmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Availability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/Availability',
+            salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityResponse.FromString,
             options,
             channel_credentials,
             insecure,

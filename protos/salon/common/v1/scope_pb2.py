@@ -24,17 +24,17 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsalon/common/v1/scope.proto\x12\x0fsalon.common.v1\"\xe4\x01\n\x05Scope\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12#\n\x04role\x18\x04 \x01(\x0e\x32\x15.salon.common.v1.Role\x12&\n\x06rights\x18\x05 \x03(\x0e\x32\x16.salon.common.v1.Right\x12\x12\n\nexpires_at\x18\x06 \x01(\x03\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x12\"\n\x1averified_establishment_ids\x18\x08 \x03(\t*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_OWNER\x10\x01\x12\x10\n\x0cROLE_MANAGER\x10\x02\x12\x0e\n\nROLE_STAFF\x10\x03*r\n\x05Right\x12\x15\n\x11RIGHT_UNSPECIFIED\x10\x00\x12\x17\n\x13RIGHT_SWITCH_AGENDA\x10\x01\x12\x1f\n\x1bRIGHT_MANAGE_OTHER_PRODUCTS\x10\x02\x12\x18\n\x14RIGHT_SWITCH_REPORTS\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bsalon/common/v1/scope.proto\x12\x0fsalon.common.v1\"\x81\x02\n\x05Scope\x12\x17\n\x0forganization_id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12#\n\x04role\x18\x04 \x01(\x0e\x32\x15.salon.common.v1.Role\x12&\n\x06rights\x18\x05 \x03(\x0e\x32\x16.salon.common.v1.Right\x12\x12\n\nexpires_at\x18\x06 \x01(\x03\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x12\"\n\x1averified_establishment_ids\x18\x08 \x03(\t\x12\x1b\n\x13verified_member_ids\x18\t \x03(\t*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_OWNER\x10\x01\x12\x10\n\x0cROLE_MANAGER\x10\x02\x12\x0e\n\nROLE_STAFF\x10\x03*r\n\x05Right\x12\x15\n\x11RIGHT_UNSPECIFIED\x10\x00\x12\x17\n\x13RIGHT_SWITCH_AGENDA\x10\x01\x12\x1f\n\x1bRIGHT_MANAGE_OTHER_PRODUCTS\x10\x02\x12\x18\n\x14RIGHT_SWITCH_REPORTS\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salon.common.v1.scope_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=279
-  _globals['_ROLE']._serialized_end=357
-  _globals['_RIGHT']._serialized_start=359
-  _globals['_RIGHT']._serialized_end=473
+  _globals['_ROLE']._serialized_start=308
+  _globals['_ROLE']._serialized_end=386
+  _globals['_RIGHT']._serialized_start=388
+  _globals['_RIGHT']._serialized_end=502
   _globals['_SCOPE']._serialized_start=49
-  _globals['_SCOPE']._serialized_end=277
+  _globals['_SCOPE']._serialized_end=306
 # @@protoc_insertion_point(module_scope)

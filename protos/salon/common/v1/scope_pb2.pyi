@@ -30,7 +30,7 @@ RIGHT_MANAGE_OTHER_PRODUCTS: Right
 RIGHT_SWITCH_REPORTS: Right
 
 class Scope(_message.Message):
-    __slots__ = ("organization_id", "establishment_id", "user_id", "role", "rights", "expires_at", "request_id", "verified_establishment_ids")
+    __slots__ = ("organization_id", "establishment_id", "user_id", "role", "rights", "expires_at", "request_id", "verified_establishment_ids", "verified_member_ids")
     ORGANIZATION_ID_FIELD_NUMBER: _ClassVar[int]
     ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +39,7 @@ class Scope(_message.Message):
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     VERIFIED_ESTABLISHMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    VERIFIED_MEMBER_IDS_FIELD_NUMBER: _ClassVar[int]
     organization_id: str
     establishment_id: str
     user_id: str
@@ -47,4 +48,5 @@ class Scope(_message.Message):
     expires_at: int
     request_id: str
     verified_establishment_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, organization_id: _Optional[str] = ..., establishment_id: _Optional[str] = ..., user_id: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., rights: _Optional[_Iterable[_Union[Right, str]]] = ..., expires_at: _Optional[int] = ..., request_id: _Optional[str] = ..., verified_establishment_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    verified_member_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, organization_id: _Optional[str] = ..., establishment_id: _Optional[str] = ..., user_id: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., rights: _Optional[_Iterable[_Union[Right, str]]] = ..., expires_at: _Optional[int] = ..., request_id: _Optional[str] = ..., verified_establishment_ids: _Optional[_Iterable[str]] = ..., verified_member_ids: _Optional[_Iterable[str]] = ...) -> None: ...
