@@ -1,4 +1,4 @@
-"""The payments service: the till."""
+"""The payments service: the till (deposits for now)."""
 
 from __future__ import annotations
 

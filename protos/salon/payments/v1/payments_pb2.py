@@ -25,19 +25,31 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n salon/payments/v1/payments.proto\x12\x11salon.payments.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n\x07Receipt\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\r\n\x05total\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"!\n\x12GetReceiptsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"C\n\x13GetReceiptsResponse\x12,\n\x08receipts\x18\x01 \x03(\x0b\x32\x1a.salon.payments.v1.Receipt2o\n\x0fPaymentsService\x12\\\n\x0bGetReceipts\x12%.salon.payments.v1.GetReceiptsRequest\x1a&.salon.payments.v1.GetReceiptsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n salon/payments/v1/payments.proto\x12\x11salon.payments.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcc\x01\n\x07\x44\x65posit\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x61ppointment_id\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x04 \x01(\t\x12\x0e\n\x06\x61mount\x18\x05 \x01(\t\x12\x30\n\x06status\x18\x06 \x01(\x0e\x32 .salon.payments.v1.DepositStatus\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"Q\n\x14RecordDepositRequest\x12\x16\n\x0e\x61ppointment_id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\";\n GetDepositsByAppointmentsRequest\x12\x17\n\x0f\x61ppointment_ids\x18\x01 \x03(\t\"C\n\x13GetDepositsResponse\x12,\n\x08\x64\x65posits\x18\x01 \x03(\x0b\x32\x1a.salon.payments.v1.Deposit\".\n\x19ListClientDepositsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\"\x91\x01\n\x07Receipt\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\x12\x11\n\tclient_id\x18\x04 \x01(\t\x12\r\n\x05total\x18\x05 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"!\n\x12GetReceiptsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"C\n\x13GetReceiptsResponse\x12,\n\x08receipts\x18\x01 \x03(\x0b\x32\x1a.salon.payments.v1.Receipt*\x81\x01\n\rDepositStatus\x12\x1e\n\x1a\x44\x45POSIT_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13\x44\x45POSIT_STATUS_PAID\x10\x01\x12\x1a\n\x16\x44\x45POSIT_STATUS_APPLIED\x10\x02\x12\x1b\n\x17\x44\x45POSIT_STATUS_REFUNDED\x10\x03\x32\xab\x03\n\x0fPaymentsService\x12\\\n\x0bGetReceipts\x12%.salon.payments.v1.GetReceiptsRequest\x1a&.salon.payments.v1.GetReceiptsResponse\x12T\n\rRecordDeposit\x12\'.salon.payments.v1.RecordDepositRequest\x1a\x1a.salon.payments.v1.Deposit\x12x\n\x19GetDepositsByAppointments\x12\x33.salon.payments.v1.GetDepositsByAppointmentsRequest\x1a&.salon.payments.v1.GetDepositsResponse\x12j\n\x12ListClientDeposits\x12,.salon.payments.v1.ListClientDepositsRequest\x1a&.salon.payments.v1.GetDepositsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salon.payments.v1.payments_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_RECEIPT']._serialized_start=89
-  _globals['_RECEIPT']._serialized_end=234
-  _globals['_GETRECEIPTSREQUEST']._serialized_start=236
-  _globals['_GETRECEIPTSREQUEST']._serialized_end=269
-  _globals['_GETRECEIPTSRESPONSE']._serialized_start=271
-  _globals['_GETRECEIPTSRESPONSE']._serialized_end=338
-  _globals['_PAYMENTSSERVICE']._serialized_start=340
-  _globals['_PAYMENTSSERVICE']._serialized_end=451
+  _globals['_DEPOSITSTATUS']._serialized_start=809
+  _globals['_DEPOSITSTATUS']._serialized_end=938
+  _globals['_DEPOSIT']._serialized_start=89
+  _globals['_DEPOSIT']._serialized_end=293
+  _globals['_RECORDDEPOSITREQUEST']._serialized_start=295
+  _globals['_RECORDDEPOSITREQUEST']._serialized_end=376
+  _globals['_GETDEPOSITSBYAPPOINTMENTSREQUEST']._serialized_start=378
+  _globals['_GETDEPOSITSBYAPPOINTMENTSREQUEST']._serialized_end=437
+  _globals['_GETDEPOSITSRESPONSE']._serialized_start=439
+  _globals['_GETDEPOSITSRESPONSE']._serialized_end=506
+  _globals['_LISTCLIENTDEPOSITSREQUEST']._serialized_start=508
+  _globals['_LISTCLIENTDEPOSITSREQUEST']._serialized_end=554
+  _globals['_RECEIPT']._serialized_start=557
+  _globals['_RECEIPT']._serialized_end=702
+  _globals['_GETRECEIPTSREQUEST']._serialized_start=704
+  _globals['_GETRECEIPTSREQUEST']._serialized_end=737
+  _globals['_GETRECEIPTSRESPONSE']._serialized_start=739
+  _globals['_GETRECEIPTSRESPONSE']._serialized_end=806
+  _globals['_PAYMENTSSERVICE']._serialized_start=941
+  _globals['_PAYMENTSSERVICE']._serialized_end=1368
 # @@protoc_insertion_point(module_scope)

@@ -39,6 +39,21 @@ class PaymentsServiceStub:
                 request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsRequest.SerializeToString,
                 response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsResponse.FromString,
                 _registered_method=True)
+        self.RecordDeposit = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/RecordDeposit',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.RecordDepositRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.Deposit.FromString,
+                _registered_method=True)
+        self.GetDepositsByAppointments = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/GetDepositsByAppointments',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsByAppointmentsRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsResponse.FromString,
+                _registered_method=True)
+        self.ListClientDeposits = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/ListClientDeposits',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListClientDepositsRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentsServiceServicer:
@@ -50,6 +65,30 @@ class PaymentsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordDeposit(self, request, context):
+        """R17: a deposit paid online for an appointment, recorded for the appointment's
+        establishment (the scope's). Until a payment provider is connected it is PAID on
+        booking. The same appointment again: the first deposit is answered when the request
+        is the same, CONFLICT when the amount or the client differs.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDepositsByAppointments(self, request, context):
+        """Batch read by appointment ids (any establishment of the organization).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClientDeposits(self, request, context):
+        """A client's deposits for appointments of the scope's establishment only (R17).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -57,6 +96,21 @@ def add_PaymentsServiceServicer_to_server(servicer, server):
                     servicer.GetReceipts,
                     request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsRequest.FromString,
                     response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsResponse.SerializeToString,
+            ),
+            'RecordDeposit': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordDeposit,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.RecordDepositRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.Deposit.SerializeToString,
+            ),
+            'GetDepositsByAppointments': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDepositsByAppointments,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsByAppointmentsRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsResponse.SerializeToString,
+            ),
+            'ListClientDeposits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClientDeposits,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListClientDepositsRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +140,87 @@ class PaymentsService:
             '/salon.payments.v1.PaymentsService/GetReceipts',
             salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsRequest.SerializeToString,
             salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordDeposit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/RecordDeposit',
+            salon_dot_payments_dot_v1_dot_payments__pb2.RecordDepositRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.Deposit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDepositsByAppointments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/GetDepositsByAppointments',
+            salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsByAppointmentsRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClientDeposits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/ListClientDeposits',
+            salon_dot_payments_dot_v1_dot_payments__pb2.ListClientDepositsRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsResponse.FromString,
             options,
             channel_credentials,
             insecure,
