@@ -8,6 +8,7 @@ import grpc
 
 from salon.clients.v1 import clients_pb2, clients_pb2_grpc
 from services.clients.api.servicer import ClientsServicer
+from services.clients.events.consumers import consumers
 from services.clients.store.tables import metadata, outbox, processed_events
 from services.common.runtime import ServiceContext, ServiceSpec
 
@@ -24,4 +25,5 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
+    consumers=consumers,
 )

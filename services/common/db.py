@@ -8,13 +8,14 @@ normal pool and the services use row locks and conditional updates where they ra
 from __future__ import annotations
 
 import uuid
+import zlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Table, event
+from sqlalchemy import DateTime, MetaData, Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -133,3 +134,21 @@ async def insert_ignore(session: AsyncConnection, table: Table, values: Mapping[
         stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing()
     result = await session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _int32(value: str) -> int:
+    return zlib.crc32(value.encode()) - 2**31
+
+
+async def advisory_lock(conn: AsyncConnection, namespace: str, key: str) -> None:
+    """Serialize the transactions that touch `key` (until this transaction ends).
+
+    PostgreSQL: a transaction-level advisory lock on (namespace, key). SQLite: nothing to
+    do, its writers already run one at a time. For check-then-write rules that no unique
+    constraint can state (one client per e-mail found online, no overlapping appointments).
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
+            {"namespace": _int32(namespace), "key": _int32(key)},
+        )

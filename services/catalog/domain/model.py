@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from services.common import validation
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
@@ -272,6 +273,46 @@ def needs_confirmation(future_appointments: int, confirm: bool) -> bool:
     """B05: a service with future appointments is deleted only when confirmed. Unconfirmed,
     the answer is the impact alone (no deleted id), for the caller to show and confirm."""
     return future_appointments > 0 and not confirm
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+@dataclass(frozen=True)
+class AppointmentFact:
+    """What one of the booking service's appointment events says of an appointment, as the
+    catalogue keeps it to count a service's future appointments (B05)."""
+
+    id: str
+    service_id: str
+    start_at: datetime
+    status: AppointmentStatus
+    # When the booking service recorded it (the event's time): orders two moves.
+    at: datetime
+    # From the booked event, an appointment's first: whatever is recorded is as new.
+    first: bool = False
+
+
+def supersedes(new: AppointmentFact, status: AppointmentStatus, at: datetime) -> bool:
+    """Whether `new` replaces what is recorded (`status`, set by an event of time `at`).
+
+    Events come more than once and in any order, so: a booked event never replaces
+    anything (nothing of the appointment is older); an ended appointment (cancelled,
+    completed, no-show) is never brought back by a booked state, be it a late move or a
+    duplicate booked; an end always replaces a booked state; otherwise the later event
+    wins, a tie going to the newcomer.
+    """
+    if new.first:
+        return False
+    new_booked = new.status is AppointmentStatus.BOOKED
+    old_booked = status is AppointmentStatus.BOOKED
+    if new_booked != old_booked:
+        return old_booked
+    return new.at >= at
 
 
 def check_restore(deleted_at: datetime | None, now: datetime) -> None:

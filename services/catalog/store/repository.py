@@ -3,17 +3,18 @@ scope; an id of another organization is simply not found (R01)."""
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Table, and_, delete, literal, select, text, update
+from sqlalchemy import String, Table, and_, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.catalog.domain.model import (
+    AppointmentFact,
+    AppointmentStatus,
     Menu,
     NewMenu,
     NewProduct,
@@ -22,23 +23,19 @@ from services.catalog.domain.model import (
     Service,
     Settings,
     sort_key,
+    supersedes,
 )
 from services.catalog.store.tables import (
     menu_services,
     menus,
     product_prices,
     products,
+    service_appointments,
     service_settings,
     services,
 )
-from services.common.db import insert_ignore, new_id, utcnow
+from services.common.db import advisory_lock, insert_ignore, new_id, utcnow
 from services.common.errors import DomainError, ErrorCode, not_found
-
-_LOCK_NAMESPACE = zlib.crc32(b"salon.catalog.services") - 2**31
-
-
-def _signed32(value: str) -> int:
-    return zlib.crc32(value.encode()) - 2**31
 
 
 async def lock_services(session: AsyncConnection, organization_id: str) -> None:
@@ -46,11 +43,7 @@ async def lock_services(session: AsyncConnection, organization_id: str) -> None:
     added": each reads what the other writes (R11), and without the lock a concurrent pair
     on PostgreSQL would leave the new service out of the new establishment. SQLite already
     runs one writer at a time."""
-    if session.dialect.name == "postgresql":
-        await session.execute(
-            text("SELECT pg_advisory_xact_lock(:namespace, :key)"),
-            {"namespace": _LOCK_NAMESPACE, "key": _signed32(organization_id)},
-        )
+    await advisory_lock(session, "salon.catalog.services", organization_id)
 
 
 def _insert_ignore_stmt(session: AsyncConnection, table: Table) -> Any:
@@ -336,13 +329,53 @@ async def establishments_with(
 async def future_appointments(
     session: AsyncConnection, organization_id: str, service_id: str
 ) -> int:
-    """Future appointments of the service in every establishment (B05's impact).
+    """Future appointments of the service in every establishment (B05's impact): the
+    booked ones that start after now, as the booking events told them."""
+    count = await session.execute(
+        select(func.count())
+        .select_from(service_appointments)
+        .where(
+            service_appointments.c.organization_id == organization_id,
+            service_appointments.c.service_id == service_id,
+            service_appointments.c.status == AppointmentStatus.BOOKED.value,
+            service_appointments.c.start_at > utcnow(),
+        )
+    )
+    return int(count.scalar_one())
 
-    The booking service does not exist yet: once it does, its appointment events
-    (booked, moved, cancelled) will feed a per-service count in this database, read here.
-    Until then there are none.
-    """
-    return 0
+
+async def record_appointment(
+    session: AsyncConnection, organization_id: str, fact: AppointmentFact
+) -> bool:
+    """Keep what a booking event says of an appointment, unless what is recorded is newer
+    (`model.supersedes`); True when the row changed. Idempotent and order-tolerant."""
+    values = {
+        "service_id": fact.service_id,
+        "start_at": fact.start_at,
+        "status": fact.status.value,
+        "changed_at": fact.at,
+    }
+    mine = and_(
+        service_appointments.c.organization_id == organization_id,
+        service_appointments.c.appointment_id == fact.id,
+    )
+    if await insert_ignore(
+        session,
+        service_appointments,
+        {"organization_id": organization_id, "appointment_id": fact.id, **values},
+    ):
+        return True
+    current = (
+        await session.execute(
+            select(service_appointments.c.status, service_appointments.c.changed_at)
+            .where(mine)
+            .with_for_update()
+        )
+    ).one()
+    if not supersedes(fact, AppointmentStatus(current.status), current.changed_at):
+        return False
+    await session.execute(update(service_appointments).where(mine).values(**values))
+    return True
 
 
 async def lock_live_service(

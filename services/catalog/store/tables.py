@@ -113,6 +113,28 @@ menu_services = Table(
     Index("ix_menu_services_org_service", "organization_id", "service_id"),
 )
 
+# The booking service's appointments as the catalogue needs them: a service's future
+# appointments are the impact of its delete (B05). Fed by the booking events, one row per
+# appointment; `changed_at` is the time of the event that set the row.
+service_appointments = Table(
+    "service_appointments",
+    metadata,
+    Column("organization_id", String(32), nullable=False),
+    Column("appointment_id", String(32), nullable=False),
+    Column("service_id", String(32), nullable=False),
+    Column("start_at", UTCDateTime(), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("changed_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("organization_id", "appointment_id"),
+    Index(
+        "ix_service_appointments_org_service_status_start",
+        "organization_id",
+        "service_id",
+        "status",
+        "start_at",
+    ),
+)
+
 known_establishments = tenancy_replica.establishments_table(metadata)
 
 outbox, processed_events = outbox_tables(metadata)

@@ -10,6 +10,7 @@ from salon.common.v1 import page_pb2
 from services.clients.domain import model
 from services.clients.store import repository
 from services.clients.store.tables import outbox
+from services.common.db import advisory_lock
 from services.common.errors import invalid
 from services.common.events import EventType
 from services.common.outbox import record_event
@@ -102,6 +103,40 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
         if changed:
             self.ctx.wake_relay()
         return message
+
+    async def FindOrCreateClient(
+        self, request: clients_pb2.CreateClientRequest, context: grpc.aio.ServicerContext
+    ) -> clients_pb2.FindOrCreateClientResponse:
+        """Online booking (R16): the shared file's client with this e-mail, or a new one
+        created in the scope's establishment. An e-mail is required here."""
+        scope = current_scope()
+        fields = model.check_new(
+            request.first_name, request.last_name, _opt(request, "email"), _opt(request, "phone")
+        )
+        if not fields.email:
+            raise invalid("email", "must not be empty")
+        async with self.ctx.db.write() as session:
+            # Two bookings of a new client at once must not create two records.
+            await advisory_lock(
+                session, "salon.clients.email", f"{scope.organization_id}:{fields.email.lower()}"
+            )
+            found = await repository.find_by_email(session, scope.organization_id, fields.email)
+            if found is not None:
+                return clients_pb2.FindOrCreateClientResponse(client=to_proto(found))
+            client = await repository.create(
+                session, scope.organization_id, scope.establishment_id, fields
+            )
+            message = to_proto(client)
+            await record_event(
+                session,
+                outbox,
+                CLIENT_CREATED,
+                events_pb2.ClientCreated(client=message),
+                scope,
+                establishment_id=scope.establishment_id,
+            )
+        self.ctx.wake_relay()
+        return clients_pb2.FindOrCreateClientResponse(client=message, created=True)
 
     async def GetClients(
         self, request: clients_pb2.GetClientsRequest, context: grpc.aio.ServicerContext

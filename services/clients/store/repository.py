@@ -72,11 +72,24 @@ async def touch_history(
         await session.execute(
             update(client_establishments)
             .where(
+                client_establishments.c.organization_id == organization_id,
                 client_establishments.c.client_id == client_id,
                 client_establishments.c.establishment_id == establishment_id,
             )
             .values(last_at=now)
         )
+
+
+async def exists(session: AsyncConnection, organization_id: str, client_id: str) -> bool:
+    """Whether the client is one of the organization's."""
+    row = (
+        await session.execute(
+            select(clients.c.id).where(
+                clients.c.organization_id == organization_id, clients.c.id == client_id
+            )
+        )
+    ).first()
+    return row is not None
 
 
 async def create(
@@ -242,3 +255,23 @@ async def list_page(
         has_next_page=len(rows) > first,
         total_count=int(total),
     )
+
+
+async def find_by_email(
+    session: AsyncConnection, organization_id: str, email: str
+) -> Client | None:
+    """The oldest client of the organization with this e-mail, case-insensitively."""
+    row = (
+        await session.execute(
+            select(clients.c.id)
+            .where(
+                clients.c.organization_id == organization_id,
+                func.lower(clients.c.email) == email.strip().lower(),
+            )
+            .order_by(clients.c.created_at, clients.c.id)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    return (await get_many(session, organization_id, [row.id]))[0]

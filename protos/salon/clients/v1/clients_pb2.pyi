@@ -10,6 +10,14 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class FindOrCreateClientResponse(_message.Message):
+    __slots__ = ("client", "created")
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    client: Client
+    created: bool
+    def __init__(self, client: _Optional[_Union[Client, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
 class Client(_message.Message):
     __slots__ = ("id", "first_name", "last_name", "email", "phone", "establishment_ids", "created_at", "updated_at", "created_in_establishment_id")
     ID_FIELD_NUMBER: _ClassVar[int]

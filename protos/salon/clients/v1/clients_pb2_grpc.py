@@ -54,6 +54,11 @@ class ClientsServiceStub:
                 request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.ListClientsRequest.SerializeToString,
                 response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.ListClientsResponse.FromString,
                 _registered_method=True)
+        self.FindOrCreateClient = channel.unary_unary(
+                '/salon.clients.v1.ClientsService/FindOrCreateClient',
+                request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.CreateClientRequest.SerializeToString,
+                response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientResponse.FromString,
+                _registered_method=True)
 
 
 class ClientsServiceServicer:
@@ -84,6 +89,14 @@ class ClientsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def FindOrCreateClient(self, request, context):
+        """Online booking: the client of the organization with this e-mail (case-insensitive),
+        or a new one created in the scope's establishment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClientsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -106,6 +119,11 @@ def add_ClientsServiceServicer_to_server(servicer, server):
                     servicer.ListClients,
                     request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.ListClientsRequest.FromString,
                     response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.ListClientsResponse.SerializeToString,
+            ),
+            'FindOrCreateClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.FindOrCreateClient,
+                    request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.CreateClientRequest.FromString,
+                    response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -216,6 +234,33 @@ class ClientsService:
             '/salon.clients.v1.ClientsService/ListClients',
             salon_dot_clients_dot_v1_dot_clients__pb2.ListClientsRequest.SerializeToString,
             salon_dot_clients_dot_v1_dot_clients__pb2.ListClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FindOrCreateClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.clients.v1.ClientsService/FindOrCreateClient',
+            salon_dot_clients_dot_v1_dot_clients__pb2.CreateClientRequest.SerializeToString,
+            salon_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientResponse.FromString,
             options,
             channel_credentials,
             insecure,
