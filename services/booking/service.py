@@ -1,4 +1,4 @@
-"""The booking service: agenda, opening hours and online booking."""
+"""The booking service: opening hours, staff hours and the agenda per establishment."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import grpc
 
 from salon.booking.v1 import booking_pb2, booking_pb2_grpc
 from services.booking.api.servicer import BookingServicer
+from services.booking.events.consumers import consumers
 from services.booking.store.tables import metadata, outbox, processed_events
 from services.common.runtime import ServiceContext, ServiceSpec
 
@@ -24,4 +25,5 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
+    consumers=consumers,
 )

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from nats.aio.client import Client as NatsClient
@@ -73,6 +73,12 @@ class ServiceContext:
         return self.channels[peer]
 
 
+class Worker(Protocol):
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @dataclass
 class ServiceSpec:
     name: str
@@ -83,6 +89,9 @@ class ServiceSpec:
     processed: Table
     register: Callable[[grpc.aio.Server, ServiceContext], None]
     consumers: Callable[[ServiceContext], list[EventConsumer]] = field(default=lambda _ctx: [])
+    # Background work beside the RPCs (a mail sender, say): started after the consumers,
+    # stopped before them.
+    workers: Callable[[ServiceContext], list[Worker]] = field(default=lambda _ctx: [])
 
 
 class ServiceProcess:
@@ -93,6 +102,7 @@ class ServiceProcess:
         self.ctx = ServiceContext(spec.name, settings, self.db, spec.outbox, spec.processed)
         self.nc: NatsClient | None = None
         self.consumers: list[EventConsumer] = []
+        self.workers: list[Worker] = []
         self.server: GrpcServer | None = None
 
     async def start(self) -> int:
@@ -106,6 +116,9 @@ class ServiceProcess:
         self.consumers = self.spec.consumers(self.ctx)
         for consumer in self.consumers:
             consumer.start()
+        self.workers = self.spec.workers(self.ctx)
+        for worker in self.workers:
+            worker.start()
         self.ctx.signer = ScopeSigner(
             self.settings.scope_secrets(), self.settings.scope_ttl_seconds
         )
@@ -125,6 +138,8 @@ class ServiceProcess:
         """Drain calls, then stop consuming, flush the outbox, close connections."""
         if self.server is not None:
             await self.server.stop(self.settings.shutdown_grace_seconds)
+        for worker in self.workers:
+            await worker.stop()
         for consumer in self.consumers:
             await consumer.stop()
         if self.ctx.relay is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, select
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from salon.tenancy.v1 import events_pb2
@@ -58,8 +58,9 @@ async def remember(
     establishment_id: str,
     timezone: str | None = None,
 ) -> bool:
-    """True when the establishment was new to this service."""
-    return await insert_ignore(
+    """True when the establishment was new to this service. A timezone given later (the
+    event, after the establishment was first seen in a caller's scope) is filled in."""
+    new = await insert_ignore(
         conn,
         table,
         {
@@ -69,6 +70,17 @@ async def remember(
             "known_at": utcnow(),
         },
     )
+    if not new and timezone:
+        await conn.execute(
+            update(table)
+            .where(
+                table.c.organization_id == organization_id,
+                table.c.establishment_id == establishment_id,
+                table.c.timezone.is_(None),
+            )
+            .values(timezone=timezone)
+        )
+    return new
 
 
 async def remember_scope(conn: AsyncConnection, table: Table, scope: Scope) -> bool:
