@@ -43,6 +43,9 @@ class Context:
     # gRPC calls made for this request, per service (reported in the response extensions).
     backend_calls: dict[str, int] = field(default_factory=dict)
     verified_establishments: set[str] = field(default_factory=set)
+    verified_members: set[str] = field(default_factory=set)
+    # Public operations (R16): the organization of the establishment asked for, no user.
+    public: Scope | None = None
 
     async def call(self, service: str, method: Callable[..., Awaitable[T]], request: Any) -> T:
         """One gRPC call on behalf of this request: signed scope, deadline, counted."""
@@ -61,10 +64,20 @@ class Context:
         return self.auth
 
     def scope(self) -> Scope:
-        scope = self.session().scope(self.request_id)
-        if self.verified_establishments:
-            scope = replace(scope, verified_establishments=frozenset(self.verified_establishments))
+        scope = self.public or self.session().scope(self.request_id)
+        if self.verified_establishments or self.verified_members:
+            scope = replace(
+                scope,
+                verified_establishments=frozenset(self.verified_establishments),
+                verified_members=frozenset(self.verified_members),
+            )
         return scope
+
+    def vouch_member(self, user_id: str) -> None:
+        """A member of the establishment this request acts on, checked here."""
+        if user_id not in self.verified_members:
+            self.verified_members.add(user_id)
+            self._metadata = None
 
     def vouch(self, establishment_id: str) -> None:
         """An establishment of the organization this request acts on, checked here: the
@@ -74,7 +87,25 @@ class Context:
             self._metadata = None
 
     def organization_id(self) -> str:
+        if self.public is not None:
+            return self.public.organization_id
         return self.session().organization_id
+
+    def use_public(self, organization_id: str, establishment_id: str) -> None:
+        """A public operation (online booking page): calls run for that organization and
+        establishment without a user. A session of the same organization is kept (staff
+        looking at their own page); any other is set aside for this request."""
+        if self.auth is not None and self.auth.organization_id == organization_id:
+            return
+        if self.public is not None and self.public.organization_id != organization_id:
+            raise Unauthenticated("one request, one organization's public page")
+        self.public = Scope(organization_id, establishment_id, request_id=self.request_id)
+        self._metadata = None
+        self.__dict__.pop("loaders", None)
+
+    @property
+    def is_public(self) -> bool:
+        return self.public is not None
 
     def metadata(self) -> tuple[tuple[str, bytes], ...]:
         """The signed scope for this request's gRPC calls (signed once per request)."""

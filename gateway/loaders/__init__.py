@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from strawberry.dataloader import DataLoader
 
 from gateway.store import tenancy
+from salon.booking.v1 import booking_pb2
 from salon.catalog.v1 import catalog_pb2
 from salon.clients.v1 import clients_pb2
 from salon.inventory.v1 import inventory_pb2
+from salon.payments.v1 import payments_pb2
 
 if TYPE_CHECKING:
     from gateway.context import Context
@@ -28,6 +30,9 @@ class Loaders:
         self.service_by_key = DataLoader(self._services, max_batch_size=1000)
         self.product_by_key = DataLoader(self._products, max_batch_size=1000)
         self.stock_by_key = DataLoader(self._stock, max_batch_size=1000)
+        self.opening_hours_by_establishment = DataLoader(self._opening_hours)
+        self.appointment_by_id = DataLoader(self._appointments, max_batch_size=1000)
+        self.deposit_by_appointment = DataLoader(self._deposits, max_batch_size=1000)
 
     async def _organizations(self, ids: Sequence[str]) -> list[tenancy.Organization | None]:
         async with self.ctx.state.db.read() as session:
@@ -93,6 +98,33 @@ class Loaders:
             )
             found.update({(est, level.product_id): level.quantity for level in reply.levels})
         return [found.get(k, 0) for k in keys]
+
+    async def _opening_hours(self, ids: Sequence[str]) -> list[list[booking_pb2.OpeningHours]]:
+        reply = await self.ctx.call(
+            "booking",
+            self.ctx.state.backends.booking.GetOpeningHours,
+            booking_pb2.GetOpeningHoursRequest(establishment_ids=list(ids)),
+        )
+        found = {e.establishment_id: list(e.hours) for e in reply.establishments}
+        return [found.get(i, []) for i in ids]
+
+    async def _appointments(self, ids: Sequence[str]) -> list[booking_pb2.Appointment | None]:
+        reply = await self.ctx.call(
+            "booking",
+            self.ctx.state.backends.booking.GetAppointments,
+            booking_pb2.GetAppointmentsRequest(ids=list(ids)),
+        )
+        found = {a.id: a for a in reply.appointments}
+        return [found.get(i) for i in ids]
+
+    async def _deposits(self, ids: Sequence[str]) -> list[payments_pb2.Deposit | None]:
+        reply = await self.ctx.call(
+            "payments",
+            self.ctx.state.backends.payments.GetDepositsByAppointments,
+            payments_pb2.GetDepositsByAppointmentsRequest(appointment_ids=list(ids)),
+        )
+        found = {d.appointment_id: d for d in reply.deposits}
+        return [found.get(i) for i in ids]
 
 
 Key = tuple[str, str]

@@ -19,6 +19,10 @@ from strawberry.schema.config import StrawberryConfig
 
 from gateway.errors import should_mask
 from gateway.schema.base import MONEY_SCALAR, BackendCalls, Money
+from gateway.schema.booking.mails import MailMutation, MailQuery
+from gateway.schema.booking.mutations import BookingMutation
+from gateway.schema.booking.public import PublicMutation, PublicQuery
+from gateway.schema.booking.queries import BookingQuery
 from gateway.schema.catalog.mutations import CatalogMutation
 from gateway.schema.catalog.queries import CatalogQuery
 from gateway.schema.clients.mutations import ClientsMutation
@@ -30,12 +34,28 @@ from gateway.schema.tenancy.queries import TenancyQuery
 
 
 @strawberry.type
-class Query(TenancyQuery, ClientsQuery, CatalogQuery, InventoryQuery):
+class Query(
+    TenancyQuery,
+    ClientsQuery,
+    CatalogQuery,
+    InventoryQuery,
+    BookingQuery,
+    PublicQuery,
+    MailQuery,
+):
     pass
 
 
 @strawberry.type
-class Mutation(TenancyMutation, ClientsMutation, CatalogMutation, InventoryMutation):
+class Mutation(
+    TenancyMutation,
+    ClientsMutation,
+    CatalogMutation,
+    InventoryMutation,
+    BookingMutation,
+    PublicMutation,
+    MailMutation,
+):
     pass
 
 

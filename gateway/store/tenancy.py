@@ -520,3 +520,27 @@ async def members_of(
         .order_by(func.lower(users.c.name), users.c.id)
     )
     return [User(r.id, r.organization_id, r.email, r.name) for r in rows]
+
+
+# ------------------------------------------------------------------ public reads (R16)
+
+
+async def public_establishment(
+    session: AsyncConnection, establishment_id: str
+) -> Establishment | None:
+    """An establishment by id, whatever the organization: the public booking page's entry."""
+    row = (
+        await session.execute(select(establishments).where(establishments.c.id == establishment_id))
+    ).one_or_none()
+    return (
+        Establishment(row.id, row.organization_id, row.name, row.slug, row.timezone)
+        if row
+        else None
+    )
+
+
+async def organization_by_slug(session: AsyncConnection, slug: str) -> Organization | None:
+    row = (
+        await session.execute(select(organizations).where(organizations.c.slug == slug))
+    ).one_or_none()
+    return Organization(row.id, row.name, row.slug) if row else None

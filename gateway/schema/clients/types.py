@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -10,7 +11,13 @@ from strawberry.types import Info
 from gateway.context import Context
 from gateway.schema.base import PageInfo
 from gateway.schema.tenancy.types import Establishment
+from salon.booking.v1 import booking_pb2
 from salon.clients.v1 import clients_pb2
+from salon.payments.v1 import payments_pb2
+
+if TYPE_CHECKING:
+    from gateway.schema.booking.types import Appointment
+    from gateway.schema.payments.types import Deposit
 
 
 @strawberry.type(description="A client of the organization's shared file (R10).")
@@ -46,6 +53,38 @@ class Client:
         if self.prefetched_establishments is not None:
             return self.prefetched_establishments
         return self._load_establishments(info)
+
+    @strawberry.field(description="In the session establishment (R21).")
+    async def appointments(
+        self, info: Info[Context, None], upcoming: bool | None = False
+    ) -> list[Annotated[Appointment, strawberry.lazy("gateway.schema.booking.types")]]:
+        from gateway.schema.booking.types import Appointment as AppointmentType
+
+        ctx = info.context
+        reply = await ctx.call(
+            "booking",
+            ctx.state.backends.booking.ListClientAppointments,
+            booking_pb2.ListClientAppointmentsRequest(
+                client_id=str(self.id), upcoming_only=bool(upcoming)
+            ),
+        )
+        return [AppointmentType.of(a) for a in reply.appointments]
+
+    @strawberry.field(
+        description="Deposits for appointments of the session establishment only (R17)."
+    )
+    async def deposits(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Deposit, strawberry.lazy("gateway.schema.payments.types")]]:
+        from gateway.schema.payments.types import Deposit as DepositType
+
+        ctx = info.context
+        reply = await ctx.call(
+            "payments",
+            ctx.state.backends.payments.ListClientDeposits,
+            payments_pb2.ListClientDepositsRequest(client_id=str(self.id)),
+        )
+        return [DepositType.of(d) for d in reply.deposits]
 
     async def _load_establishments(self, info: Info[Context, None]) -> list[Establishment]:
         rows = await info.context.loaders.establishment_by_id.load_many(self.establishment_ids)

@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.schema.base import Right, Role
+from gateway.schema.booking.hours import OpeningHours
 from gateway.store import tenancy
 from services.common.scope import ordered_rights
 
@@ -52,6 +53,11 @@ class Establishment:
         assert row is not None
         return Organization.of(row)
 
+    @strawberry.field(description="Weekly opening hours (R21), in the establishment's timezone.")
+    async def opening_hours(self, info: Info[Context, None]) -> list[OpeningHours]:
+        hours = await info.context.loaders.opening_hours_by_establishment.load(str(self.id))
+        return [OpeningHours.of(h) for h in hours]
+
 
 async def load_establishment(
     info: Info[Context, None], establishment_id: str
@@ -73,18 +79,24 @@ class Membership:
         return est
 
 
-@strawberry.type
+@strawberry.type(description="On public operations a user shows its id and name only.")
 class User:
     id: strawberry.ID
-    email: str | None
     name: str
+    private_email: strawberry.Private[str]
 
     @classmethod
     def of(cls, row: tenancy.User) -> User:
-        return cls(id=strawberry.ID(row.id), email=row.email, name=row.name)
+        return cls(id=strawberry.ID(row.id), name=row.name, private_email=row.email)
+
+    @strawberry.field
+    def email(self, info: Info[Context, None]) -> str | None:
+        return None if info.context.is_public else self.private_email
 
     @strawberry.field(description="One per establishment where the user works (R02, R22).")
     async def memberships(self, info: Info[Context, None]) -> list[Membership]:
+        if info.context.is_public:
+            return []
         rows = await info.context.loaders.memberships_by_user_id.load(str(self.id))
         return [
             Membership(

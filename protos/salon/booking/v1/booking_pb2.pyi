@@ -23,6 +23,68 @@ APPOINTMENT_STATUS_CANCELLED: AppointmentStatus
 APPOINTMENT_STATUS_COMPLETED: AppointmentStatus
 APPOINTMENT_STATUS_NO_SHOW: AppointmentStatus
 
+class PublicBookRequest(_message.Message):
+    __slots__ = ("service_id", "start", "first_name", "last_name", "email", "phone", "deposit")
+    SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
+    LAST_NAME_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    DEPOSIT_FIELD_NUMBER: _ClassVar[int]
+    service_id: str
+    start: _timestamp_pb2.Timestamp
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+    deposit: str
+    def __init__(self, service_id: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., deposit: _Optional[str] = ...) -> None: ...
+
+class PublicBookResponse(_message.Message):
+    __slots__ = ("appointment", "manage_token")
+    APPOINTMENT_FIELD_NUMBER: _ClassVar[int]
+    MANAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    appointment: Appointment
+    manage_token: str
+    def __init__(self, appointment: _Optional[_Union[Appointment, _Mapping]] = ..., manage_token: _Optional[str] = ...) -> None: ...
+
+class PublicAppointmentsRequest(_message.Message):
+    __slots__ = ("manage_token",)
+    MANAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    manage_token: str
+    def __init__(self, manage_token: _Optional[str] = ...) -> None: ...
+
+class PublicCancelRequest(_message.Message):
+    __slots__ = ("manage_token", "appointment_id")
+    MANAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    APPOINTMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    manage_token: str
+    appointment_id: str
+    def __init__(self, manage_token: _Optional[str] = ..., appointment_id: _Optional[str] = ...) -> None: ...
+
+class PublicRescheduleRequest(_message.Message):
+    __slots__ = ("manage_token", "appointment_id", "start")
+    MANAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    APPOINTMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    manage_token: str
+    appointment_id: str
+    start: _timestamp_pb2.Timestamp
+    def __init__(self, manage_token: _Optional[str] = ..., appointment_id: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class MailSettings(_message.Message):
+    __slots__ = ("enabled", "reminder_hours")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    REMINDER_HOURS_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    reminder_hours: int
+    def __init__(self, enabled: _Optional[bool] = ..., reminder_hours: _Optional[int] = ...) -> None: ...
+
+class GetMailSettingsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class OpeningHours(_message.Message):
     __slots__ = ("weekday", "opens", "closes")
     WEEKDAY_FIELD_NUMBER: _ClassVar[int]
@@ -160,14 +222,16 @@ class Slot(_message.Message):
     def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., staff_id: _Optional[str] = ...) -> None: ...
 
 class AvailabilityRequest(_message.Message):
-    __slots__ = ("service_id", "date", "establishment_id")
+    __slots__ = ("service_id", "date", "establishment_id", "online_only")
     SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
     ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ONLINE_ONLY_FIELD_NUMBER: _ClassVar[int]
     service_id: str
     date: str
     establishment_id: str
-    def __init__(self, service_id: _Optional[str] = ..., date: _Optional[str] = ..., establishment_id: _Optional[str] = ...) -> None: ...
+    online_only: bool
+    def __init__(self, service_id: _Optional[str] = ..., date: _Optional[str] = ..., establishment_id: _Optional[str] = ..., online_only: _Optional[bool] = ...) -> None: ...
 
 class AvailabilityResponse(_message.Message):
     __slots__ = ("slots",)

@@ -79,6 +79,36 @@ class BookingServiceStub:
                 request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityRequest.SerializeToString,
                 response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityResponse.FromString,
                 _registered_method=True)
+        self.PublicBook = channel.unary_unary(
+                '/salon.booking.v1.BookingService/PublicBook',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicBookRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicBookResponse.FromString,
+                _registered_method=True)
+        self.PublicAppointments = channel.unary_unary(
+                '/salon.booking.v1.BookingService/PublicAppointments',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicAppointmentsRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListAppointmentsResponse.FromString,
+                _registered_method=True)
+        self.PublicCancel = channel.unary_unary(
+                '/salon.booking.v1.BookingService/PublicCancel',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicCancelRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.PublicReschedule = channel.unary_unary(
+                '/salon.booking.v1.BookingService/PublicReschedule',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicRescheduleRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.FromString,
+                _registered_method=True)
+        self.SetMailSettings = channel.unary_unary(
+                '/salon.booking.v1.BookingService/SetMailSettings',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.FromString,
+                _registered_method=True)
+        self.GetMailSettings = channel.unary_unary(
+                '/salon.booking.v1.BookingService/GetMailSettings',
+                request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetMailSettingsRequest.SerializeToString,
+                response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.FromString,
+                _registered_method=True)
 
 
 class BookingServiceServicer:
@@ -148,6 +178,47 @@ class BookingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublicBook(self, request, context):
+        """Online booking (R16): only services bookable online in that establishment; finds or
+        creates the client in the shared file; answers a manage token for that client in that
+        establishment (R26).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublicAppointments(self, request, context):
+        """The token's client's appointments in that establishment only (R26).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublicCancel(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublicReschedule(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMailSettings(self, request, context):
+        """R15: one switch for the whole organization (OWNER), and the reminder's lead time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMailSettings(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BookingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -195,6 +266,36 @@ def add_BookingServiceServicer_to_server(servicer, server):
                     servicer.Availability,
                     request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityRequest.FromString,
                     response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityResponse.SerializeToString,
+            ),
+            'PublicBook': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublicBook,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicBookRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicBookResponse.SerializeToString,
+            ),
+            'PublicAppointments': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublicAppointments,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicAppointmentsRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.ListAppointmentsResponse.SerializeToString,
+            ),
+            'PublicCancel': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublicCancel,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicCancelRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.SerializeToString,
+            ),
+            'PublicReschedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublicReschedule,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.PublicRescheduleRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.SerializeToString,
+            ),
+            'SetMailSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMailSettings,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.SerializeToString,
+            ),
+            'GetMailSettings': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMailSettings,
+                    request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetMailSettingsRequest.FromString,
+                    response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -440,6 +541,168 @@ class BookingService:
             '/salon.booking.v1.BookingService/Availability',
             salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityRequest.SerializeToString,
             salon_dot_booking_dot_v1_dot_booking__pb2.AvailabilityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublicBook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/PublicBook',
+            salon_dot_booking_dot_v1_dot_booking__pb2.PublicBookRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.PublicBookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublicAppointments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/PublicAppointments',
+            salon_dot_booking_dot_v1_dot_booking__pb2.PublicAppointmentsRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.ListAppointmentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublicCancel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/PublicCancel',
+            salon_dot_booking_dot_v1_dot_booking__pb2.PublicCancelRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublicReschedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/PublicReschedule',
+            salon_dot_booking_dot_v1_dot_booking__pb2.PublicRescheduleRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.Appointment.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMailSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/SetMailSettings',
+            salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMailSettings(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/GetMailSettings',
+            salon_dot_booking_dot_v1_dot_booking__pb2.GetMailSettingsRequest.SerializeToString,
+            salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.FromString,
             options,
             channel_credentials,
             insecure,
