@@ -16,3 +16,5 @@ class GatewaySettings(CommonSettings):
     session_ttl_hours: int = Field(default=24 * 14, ge=1, le=24 * 365)
     session_cookie: str = "salon_session"
     csrf_cookie: str = "salon_csrf"
+    # Batch and cache reads per request (off only to measure what they save: bench/).
+    dataloaders: bool = True

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -117,6 +119,11 @@ SET_PRICE = """mutation($input: SetProductPriceInput!) { setProductPrice(input: 
   product { id } errors { field code message } } }"""
 ADJUST_STOCK = """mutation($input: AdjustStockInput!) { adjustStock(input: $input) {
   product { id } errors { field code message } } }"""
+SET_HOURS = """mutation($input: SetOpeningHoursInput!) { setOpeningHours(input: $input) {
+  establishment { id } errors { field code message } } }"""
+BOOK = """mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) {
+  appointment { id } errors { field code message } } }"""
+WEEK = [{"weekday": d, "opens": "09:00", "closes": "18:00"} for d in range(1, 7)]
 CREATE_MENU = """mutation($input: CreateMenuInput!) { createMenu(input: $input) {
   menu { id } errors { field code message } } }"""
 
@@ -137,6 +144,12 @@ PRODUCTS = [
     ("Heat protect spray", "L'Oréal", "3474630652", "21.50"),
     ("Nail oil", "OPI", "094100000", "12.00"),
 ]
+
+
+def _next_open_day(timezone: str) -> date:
+    """Tomorrow, or Monday when tomorrow is a Sunday (closed)."""
+    day = datetime.now(ZoneInfo(timezone)).date() + timedelta(days=1)
+    return day + timedelta(days=1) if day.isoweekday() == 7 else day
 
 
 def seed(graphql_url: str, data_dir: Path) -> bool:
@@ -220,9 +233,11 @@ def seed(graphql_url: str, data_dir: Path) -> bool:
                     "serviceIds": services[:3:2],
                 },
             )
+            api.mutate(SET_HOURS, "setOpeningHours", input={"hours": WEEK})
+            staff_ids = []
             for est_index, email, name, role, rights in STAFF:
                 if est_index == index:
-                    api.mutate(
+                    member = api.mutate(
                         ADD_MEMBER,
                         "addMember",
                         input={
@@ -233,10 +248,12 @@ def seed(graphql_url: str, data_dir: Path) -> bool:
                             "rights": rights,
                         },
                     )
+                    staff_ids.append(member["user"]["id"])
+            client_ids = []
             for _ in range(12):
                 first, last = rng.choice(FIRST), rng.choice(LAST)
                 number = rng.randint(1000000, 9999999)
-                api.mutate(
+                created_client = api.mutate(
                     CREATE_CLIENT,
                     "createClient",
                     input={
@@ -244,6 +261,25 @@ def seed(graphql_url: str, data_dir: Path) -> bool:
                         "lastName": last,
                         "email": f"{first}.{last}.{number}@example.com".lower().replace(" ", ""),
                         "phone": f"+32470{number % 1000000:06d}",
+                    },
+                )
+                client_ids.append(created_client["client"]["id"])
+            # Tomorrow's agenda (or Monday's): a few appointments per staff member, an hour
+            # apart between establishments, as Lotte and Mila work in two of them (B09).
+            day = _next_open_day(ESTABLISHMENTS[index][1])
+            for slot, client_id in enumerate(client_ids[:6]):
+                hour = 9 + slot // len(staff_ids) * 3 + index
+                start = datetime(
+                    day.year, day.month, day.day, hour, 0, tzinfo=ZoneInfo(ESTABLISHMENTS[index][1])
+                )
+                api.mutate(
+                    BOOK,
+                    "bookAppointment",
+                    input={
+                        "clientId": client_id,
+                        "serviceId": services[slot % 2],
+                        "start": start.isoformat(),
+                        "staffId": staff_ids[slot % len(staff_ids)],
                     },
                 )
     marker.write_text("seeded\n")

@@ -155,6 +155,9 @@ class Stack:
             "SALON_NATS_URL": nats_url,
             "SALON_SCOPE_SECRET": self._secret(),
             "PYTHONUNBUFFERED": "1",
+            "SALON_MAILBOX_DIR": os.environ.get(
+                "SALON_MAILBOX_DIR", str(self.data_dir / "mailbox")
+            ),
             **{f"SALON_{n.upper()}_ADDR": f"127.0.0.1:{self.ports[n]}" for n in SERVICES},
             **self.extra_env,
         }

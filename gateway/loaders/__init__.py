@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from strawberry.dataloader import DataLoader
 
@@ -21,18 +21,28 @@ if TYPE_CHECKING:
 class Loaders:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.organization_by_id = DataLoader(self._organizations)
-        self.establishment_by_id = DataLoader(self._establishments)
-        self.user_by_id = DataLoader(self._users)
-        self.memberships_by_user_id = DataLoader(self._memberships)
-        self.client_by_id = DataLoader(self._clients, max_batch_size=500)
+        # SALON_DATALOADERS=false: one call per key, no cache (the baseline bench/ compares).
+        batching = ctx.state.settings.dataloaders
+
+        def loader(
+            fn: Callable[[Sequence[Any]], Awaitable[Sequence[Any]]], size: int = 1000
+        ) -> DataLoader[Any, Any]:
+            if batching:
+                return DataLoader(fn, max_batch_size=size)
+            return DataLoader(fn, max_batch_size=1, cache=False)
+
+        self.organization_by_id = loader(self._organizations)
+        self.establishment_by_id = loader(self._establishments)
+        self.user_by_id = loader(self._users)
+        self.memberships_by_user_id = loader(self._memberships)
+        self.client_by_id = loader(self._clients, 500)
         # Keyed by (establishment id, id): values differ per establishment (R12, R13, R20).
-        self.service_by_key = DataLoader(self._services, max_batch_size=1000)
-        self.product_by_key = DataLoader(self._products, max_batch_size=1000)
-        self.stock_by_key = DataLoader(self._stock, max_batch_size=1000)
-        self.opening_hours_by_establishment = DataLoader(self._opening_hours)
-        self.appointment_by_id = DataLoader(self._appointments, max_batch_size=1000)
-        self.deposit_by_appointment = DataLoader(self._deposits, max_batch_size=1000)
+        self.service_by_key = loader(self._services)
+        self.product_by_key = loader(self._products)
+        self.stock_by_key = loader(self._stock)
+        self.opening_hours_by_establishment = loader(self._opening_hours)
+        self.appointment_by_id = loader(self._appointments)
+        self.deposit_by_appointment = loader(self._deposits)
 
     async def _organizations(self, ids: Sequence[str]) -> list[tenancy.Organization | None]:
         async with self.ctx.state.db.read() as session:
