@@ -20,6 +20,20 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
 
+@pytest.fixture(scope="session", autouse=True)
+def mailbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Mails written by services started in-process land in a temporary folder, never in
+    the working tree (a test that checks mails sets its own)."""
+    folder = tmp_path_factory.mktemp("mailbox")
+    previous = os.environ.get("SALON_MAILBOX_DIR")
+    os.environ["SALON_MAILBOX_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("SALON_MAILBOX_DIR", None)
+    else:
+        os.environ["SALON_MAILBOX_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
     server = start_nats(tmp_path_factory.mktemp("nats"))

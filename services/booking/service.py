@@ -9,12 +9,19 @@ import grpc
 from salon.booking.v1 import booking_pb2, booking_pb2_grpc
 from services.booking.api.servicer import BookingServicer
 from services.booking.events.consumers import consumers
+from services.booking.mail.queue import mail_consumers
+from services.booking.mail.sender import mail_workers
 from services.booking.store.tables import metadata, outbox, processed_events
+from services.common.consumer import EventConsumer
 from services.common.runtime import ServiceContext, ServiceSpec
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
     booking_pb2_grpc.add_BookingServiceServicer_to_server(BookingServicer(ctx), server)
+
+
+def all_consumers(ctx: ServiceContext) -> list[EventConsumer]:
+    return [*consumers(ctx), *mail_consumers(ctx)]
 
 
 SPEC = ServiceSpec(
@@ -25,5 +32,7 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
-    consumers=consumers,
+    consumers=all_consumers,
+    # The sender of the mails for future appointments (R15).
+    workers=mail_workers,
 )

@@ -12,6 +12,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.common import rpc
 from services.common.errors import STATUS_DETAILS_KEY, DomainError
 from services.common.scope import InvalidScope, ScopeSigner, scope_context
 
@@ -65,6 +66,14 @@ class ScopeInterceptor(grpc.aio.ServerInterceptor):
                         exc.grpc_code,
                         exc.message,
                         trailing_metadata=((STATUS_DETAILS_KEY, exc.to_status_details()),),
+                    )
+                except rpc.PeerError as exc:
+                    if not exc.unavailable:
+                        log.error("%s: %s (request %s)", method, exc, scope.request_id)
+                        await context.abort(grpc.StatusCode.INTERNAL, "internal error")
+                    # Another service this call needs is down: say so, the caller may retry.
+                    await context.abort(
+                        grpc.StatusCode.UNAVAILABLE, f"the {exc.service} service is unavailable"
                     )
                 except NotImplementedError:
                     await context.abort(

@@ -9,12 +9,18 @@ October 25, and "09:00" is 07:00 UTC on the first and 08:00 UTC on the second.
 "Never two overlapping appointments for one staff member" (B09) is not decided here: it
 cannot be, without racing. The store decides it inside the write transaction (see
 ``store/repository.py``); this module only says what overlapping means.
+
+Online booking (R16, R26): a client manages their appointments in one establishment with a
+manage token, 32 random bytes (URL-safe base64) given to them once and stored only as its
+SHA-256; what a token may still act on is decided here (:func:`check_manageable`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -115,6 +121,51 @@ def outside_staff_hours() -> DomainError:
         "the appointment is not within the staff member's working hours",
         "staffId",
     )
+
+
+def appointment_not_found(field: str = "appointmentId") -> DomainError:
+    """The public answer for an appointment a manage token may not act on: unknown, another
+    client's, another establishment's, or the token itself unknown there (R26: the answer
+    never tells which)."""
+    return DomainError(ErrorCode.NOT_FOUND, "appointment not found", field)
+
+
+# -- manage tokens (R26) ------------------------------------------------------------------
+
+# Bytes of randomness in a manage token (256 bits: neither guessable nor colliding).
+TOKEN_BYTES = 32
+
+
+def new_manage_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def hash_token(token: str) -> str:
+    """What is stored and looked up: the SHA-256 of the token, hex. The token has 256 bits
+    of entropy, so a plain fast hash is enough (no salt, no key stretching); a database
+    dump gives no usable link."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_manageable(
+    appointment: Appointment, now: datetime | None, field: str = "appointmentId"
+) -> None:
+    """CONFLICT unless the appointment is still booked and (with `now`) has not begun:
+    what a client may still move or cancel online."""
+    if appointment.status is not Status.BOOKED:
+        raise DomainError(
+            ErrorCode.CONFLICT,
+            f"the appointment is {appointment.status.value.lower()}, not booked",
+            field,
+        )
+    if now is not None and appointment.start <= now:
+        raise DomainError(ErrorCode.CONFLICT, "the appointment has already begun", field)
+
+
+def staff_first(preferred: str, candidates: Sequence[str]) -> list[str]:
+    """`candidates` with `preferred` moved to the front (added when missing): a moved
+    appointment keeps its staff member when they are free then, else goes to another."""
+    return [preferred, *(c for c in candidates if c != preferred)]
 
 
 # -- input checks -------------------------------------------------------------------------

@@ -17,17 +17,23 @@ same staff member can interleave:
 
 When several staff members are candidates (no staff member asked), their locks are taken in
 the order of their keys, whatever the order they are tried in, so two such bookings can wait
-for each other but never deadlock.
+for each other but never deadlock. Moving an appointment (:func:`move`) takes the same locks
+and makes the same check, leaving the appointment itself out of it.
+
+Manage tokens (R26) are looked up by their SHA-256 in the scope's organization AND
+establishment: a token of establishment A finds nothing in B.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.booking.domain.model import (
@@ -36,12 +42,14 @@ from services.booking.domain.model import (
     HoursRange,
     Interval,
     Status,
+    check_manageable,
     parse_clock,
     slot_taken,
 )
 from services.booking.store.tables import (
     appointments,
     known_establishments,
+    manage_tokens,
     opening_hours,
     staff_hours,
 )
@@ -214,12 +222,14 @@ async def busy_times(
     staff_ids: Sequence[str],
     start: datetime,
     end: datetime,
+    *,
+    exclude_id: str | None = None,
 ) -> dict[str, list[Interval]]:
     """The booked appointments of these people overlapping [start, end), in every
-    establishment of the organization (B09)."""
+    establishment of the organization (B09); `exclude_id` left out (the one being moved)."""
     if not staff_ids:
         return {}
-    rows = await session.execute(
+    query = (
         select(appointments.c.staff_id, appointments.c.start_at, appointments.c.end_at)
         .where(
             appointments.c.organization_id == organization_id,
@@ -232,10 +242,49 @@ async def busy_times(
         )
         .order_by(appointments.c.start_at)
     )
+    if exclude_id is not None:
+        query = query.where(appointments.c.id != exclude_id)
+    rows = await session.execute(query)
     found: dict[str, list[Interval]] = {}
     for row in rows:
         found.setdefault(row.staff_id, []).append((row.start_at, row.end_at))
     return found
+
+
+async def first_free(
+    session: AsyncConnection,
+    organization_id: str,
+    candidates: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    exclude_id: str | None = None,
+) -> str | None:
+    """The first of `candidates` with no booked appointment overlapping [start, end) in any
+    establishment (B09), or None. Without the locks this is only a hint (the public booking
+    asks it before creating a client); the decision is :func:`_take_first_free`'s."""
+    busy = await busy_times(session, organization_id, candidates, start, end, exclude_id=exclude_id)
+    return next((s for s in candidates if s not in busy), None)
+
+
+async def _take_first_free(
+    session: AsyncConnection,
+    organization_id: str,
+    candidates: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    exclude_id: str | None = None,
+) -> str:
+    """B09's decision, in the caller's write transaction: lock the candidates, then the
+    first free one; SLOT_TAKEN (start) when none is."""
+    if not candidates:
+        raise slot_taken()
+    await lock_staff(session, organization_id, candidates)
+    free = await first_free(session, organization_id, candidates, start, end, exclude_id=exclude_id)
+    if free is None:
+        raise slot_taken()
+    return free
 
 
 async def book(
@@ -251,13 +300,7 @@ async def book(
     """Book the first of `candidates` (staff members already checked to be members who
     work then) who holds no overlapping booked appointment anywhere in the organization,
     in the caller's write transaction; SLOT_TAKEN (start) when none is free."""
-    if not candidates:
-        raise slot_taken()
-    await lock_staff(session, organization_id, candidates)
-    busy = await busy_times(session, organization_id, candidates, start, end)
-    free = next((s for s in candidates if s not in busy), None)
-    if free is None:
-        raise slot_taken()
+    free = await _take_first_free(session, organization_id, candidates, start, end)
     now = utcnow()
     appointment = Appointment(
         id=new_id(),
@@ -290,11 +333,85 @@ async def book(
 
 
 async def cancel(
-    session: AsyncConnection, organization_id: str, establishment_id: str, appointment_id: str
+    session: AsyncConnection,
+    organization_id: str,
+    establishment_id: str,
+    appointment_id: str,
+    *,
+    client_id: str | None = None,
+    after: datetime | None = None,
+    field: str = "id",
 ) -> Appointment:
     """BOOKED to CANCELLED as one conditional update: of two concurrent cancels one wins,
     the other finds it no longer booked (CONFLICT). Another establishment's or
-    organization's appointment: NOT_FOUND."""
+    organization's appointment (or, with `client_id`, another client's): NOT_FOUND. With
+    `after`, one starting at or before it is a CONFLICT too (it has begun)."""
+    owned = [
+        appointments.c.organization_id == organization_id,
+        appointments.c.establishment_id == establishment_id,
+        appointments.c.id == appointment_id,
+    ]
+    if client_id is not None:
+        owned.append(appointments.c.client_id == client_id)
+    cancellable = [appointments.c.status == Status.BOOKED.value]
+    if after is not None:
+        cancellable.append(appointments.c.start_at > after)
+    row = (
+        await session.execute(
+            update(appointments)
+            .where(*owned, *cancellable)
+            .values(status=Status.CANCELLED.value, updated_at=utcnow())
+            .returning(*appointments.c)
+        )
+    ).first()
+    if row is not None:
+        return _to_appointment(row)
+    existing = (await session.execute(select(appointments).where(*owned))).first()
+    if existing is None:
+        raise not_found("appointment", field)
+    check_manageable(_to_appointment(existing), after, field)
+    # Booked and not begun now, yet not so when the update ran: changed meanwhile.
+    raise DomainError(ErrorCode.CONFLICT, "the appointment changed meanwhile, try again", field)
+
+
+async def client_appointment(
+    session: AsyncConnection,
+    organization_id: str,
+    establishment_id: str,
+    client_id: str,
+    appointment_id: str,
+) -> Appointment | None:
+    """The appointment if it is this client's in this establishment, else None."""
+    row = (
+        await session.execute(
+            select(appointments).where(
+                appointments.c.organization_id == organization_id,
+                appointments.c.establishment_id == establishment_id,
+                appointments.c.client_id == client_id,
+                appointments.c.id == appointment_id,
+            )
+        )
+    ).first()
+    return None if row is None else _to_appointment(row)
+
+
+async def move(
+    session: AsyncConnection,
+    organization_id: str,
+    establishment_id: str,
+    appointment_id: str,
+    candidates: Sequence[str],
+    start: datetime,
+    end: datetime,
+) -> Appointment:
+    """Move a booked appointment to [start, end) with the first of `candidates` free then
+    (B09: the same locks and overlap check as :func:`book`, the appointment itself left
+    out), in the caller's write transaction; SLOT_TAKEN (start) when none is free. The
+    update is conditional on the appointment still being booked: one cancelled meanwhile
+    is a CONFLICT."""
+    free = await _take_first_free(
+        session, organization_id, candidates, start, end, exclude_id=appointment_id
+    )
     row = (
         await session.execute(
             update(appointments)
@@ -304,26 +421,15 @@ async def cancel(
                 appointments.c.id == appointment_id,
                 appointments.c.status == Status.BOOKED.value,
             )
-            .values(status=Status.CANCELLED.value, updated_at=utcnow())
+            .values(staff_id=free, start_at=start, end_at=end, updated_at=utcnow())
             .returning(*appointments.c)
         )
     ).first()
-    if row is not None:
-        return _to_appointment(row)
-    existing = (
-        await session.execute(
-            select(appointments.c.status).where(
-                appointments.c.organization_id == organization_id,
-                appointments.c.establishment_id == establishment_id,
-                appointments.c.id == appointment_id,
-            )
+    if row is None:
+        raise DomainError(
+            ErrorCode.CONFLICT, "the appointment is no longer booked", "appointmentId"
         )
-    ).scalar_one_or_none()
-    if existing is None:
-        raise not_found("appointment", "id")
-    raise DomainError(
-        ErrorCode.CONFLICT, f"the appointment is {existing.lower()}, not booked", "id"
-    )
+    return _to_appointment(row)
 
 
 async def get_appointments(
@@ -368,9 +474,11 @@ async def client_appointments(
     establishment_id: str,
     client_id: str,
     upcoming_from: datetime | None,
+    *,
+    newest_first: bool = False,
 ) -> list[Appointment]:
-    """A client's appointments in one establishment, by start; with `upcoming_from`, only
-    the booked ones starting then or later."""
+    """A client's appointments in one establishment, by start (latest first with
+    `newest_first`); with `upcoming_from`, only the booked ones starting then or later."""
     query = select(appointments).where(
         appointments.c.organization_id == organization_id,
         appointments.c.client_id == client_id,
@@ -381,5 +489,113 @@ async def client_appointments(
             appointments.c.start_at >= upcoming_from,
             appointments.c.status == Status.BOOKED.value,
         )
-    rows = await session.execute(query.order_by(appointments.c.start_at, appointments.c.id))
+    order = (
+        (appointments.c.start_at.desc(), appointments.c.id.desc())
+        if newest_first
+        else (appointments.c.start_at, appointments.c.id)
+    )
+    rows = await session.execute(query.order_by(*order))
     return [_to_appointment(row) for row in rows]
+
+
+# -- manage tokens (R26) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """What :func:`issue_token` replaced, so that a failed booking can put it back."""
+
+    token_hash: str
+    previous_hash: str | None
+    previous_created_at: datetime | None
+
+
+async def token_client(
+    session: AsyncConnection, organization_id: str, establishment_id: str, token_hash: str
+) -> str | None:
+    """The client of a token in this organization AND establishment; None for an unknown
+    token and for one of another establishment alike (R26: nothing tells them apart)."""
+    return (
+        await session.execute(
+            select(manage_tokens.c.client_id).where(
+                manage_tokens.c.token_hash == token_hash,
+                manage_tokens.c.organization_id == organization_id,
+                manage_tokens.c.establishment_id == establishment_id,
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def issue_token(
+    session: AsyncConnection,
+    organization_id: str,
+    establishment_id: str,
+    client_id: str,
+    token_hash: str,
+) -> IssuedToken:
+    """Make `token_hash` the client's one token in this establishment, in the caller's
+    write transaction. A token the client had there is replaced: its link stops working.
+    (Only hashes are stored, so the old token cannot be handed out again; one token per
+    client and establishment keeps a forwarded old link from outliving the next booking.)
+    One upsert, so two bookings of one client at once cannot both insert."""
+    previous = (
+        await session.execute(
+            select(manage_tokens.c.token_hash, manage_tokens.c.created_at)
+            .where(
+                manage_tokens.c.organization_id == organization_id,
+                manage_tokens.c.establishment_id == establishment_id,
+                manage_tokens.c.client_id == client_id,
+            )
+            .with_for_update()
+        )
+    ).first()
+    now = utcnow()
+    values = {
+        "token_hash": token_hash,
+        "organization_id": organization_id,
+        "establishment_id": establishment_id,
+        "client_id": client_id,
+        "created_at": now,
+    }
+    insert = (
+        postgresql.insert(manage_tokens)
+        if session.dialect.name == "postgresql"
+        else sqlite.insert(manage_tokens)
+    )
+    await session.execute(
+        insert.values(**values).on_conflict_do_update(
+            index_elements=["organization_id", "establishment_id", "client_id"],
+            set_={"token_hash": token_hash, "created_at": now},
+        )
+    )
+    return IssuedToken(
+        token_hash=token_hash,
+        previous_hash=None if previous is None else previous.token_hash,
+        previous_created_at=None if previous is None else previous.created_at,
+    )
+
+
+async def withdraw_token(
+    session: AsyncConnection,
+    organization_id: str,
+    establishment_id: str,
+    client_id: str,
+    issued: IssuedToken,
+) -> None:
+    """Undo :func:`issue_token` after the booking it came with failed: the client's
+    previous token (if any) works again. Only while the issued token is still the
+    current one: a later booking's token is left alone."""
+    current = [
+        manage_tokens.c.organization_id == organization_id,
+        manage_tokens.c.establishment_id == establishment_id,
+        manage_tokens.c.client_id == client_id,
+        manage_tokens.c.token_hash == issued.token_hash,
+    ]
+    if issued.previous_hash is None or issued.previous_created_at is None:
+        await session.execute(delete(manage_tokens).where(*current))
+    else:
+        await session.execute(
+            update(manage_tokens)
+            .where(*current)
+            .values(token_hash=issued.previous_hash, created_at=issued.previous_created_at)
+        )

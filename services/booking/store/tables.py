@@ -5,6 +5,9 @@ Hours are local wall times ("HH:MM") of the establishment, per ISO weekday (1 = 
 appointments are UTC instants. Agenda, opening hours and staff hours are per establishment
 (R21); the overlap rule for one staff member spans the organization (B09), hence the
 (organization_id, staff_id, start_at) index.
+
+A manage token (R26) is stored only as its SHA-256: the table alone does not let anyone
+manage an appointment.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
 )
 
 from services.common import tenancy_replica
@@ -75,6 +79,23 @@ appointments = Table(
     Index("ix_appointments_org_est_start", "organization_id", "establishment_id", "start_at"),
     # A client's appointments.
     Index("ix_appointments_org_client_start", "organization_id", "client_id", "start_at"),
+)
+
+# The online booking's manage tokens (R16, R26): the link a client gets to view, move and
+# cancel their appointments in ONE establishment. Keyed by the token's SHA-256 (hex), the
+# only thing a request brings; the hash alone is the key (256 random bits do not collide)
+# and every lookup also filters on the organization and the establishment of the scope.
+# One token per (organization, establishment, client): a new booking issues a new token
+# that replaces the hash (see repository.issue_token).
+manage_tokens = Table(
+    "manage_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("organization_id", String(32), nullable=False),
+    Column("establishment_id", String(32), nullable=False),
+    Column("client_id", String(32), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("organization_id", "establishment_id", "client_id"),
 )
 
 known_establishments = tenancy_replica.establishments_table(metadata)
