@@ -260,6 +260,7 @@ class BookingServicer(MailSettingsRpc, booking_pb2_grpc.BookingServiceServicer):
         self, request: booking_pb2.SetOpeningHoursRequest, context: grpc.aio.ServicerContext
     ) -> booking_pb2.EstablishmentHours:
         scope = current_scope()
+        model.check_may_set_hours(scope)
         hours = hours_from_proto(request.hours)
         async with self.ctx.db.write() as session:
             est = await access.target_establishment(session, known_establishments, scope, "", None)
@@ -301,6 +302,7 @@ class BookingServicer(MailSettingsRpc, booking_pb2_grpc.BookingServiceServicer):
     ) -> booking_pb2.StaffHours:
         scope = current_scope()
         staff_id = model.check_id(request.staff_id, "staffId")
+        model.check_may_set_hours(scope, staff_id)
         hours = hours_from_proto(request.hours)
         async with self.ctx.db.write() as session:
             est = await access.target_establishment(session, known_establishments, scope, "", None)

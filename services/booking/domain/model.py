@@ -28,6 +28,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from services.common.errors import DomainError, ErrorCode, invalid
+from services.common.scope import Role, Scope
 
 # Every free slot starts on a multiple of this after the start of an opening range.
 SLOT_STEP = timedelta(minutes=15)
@@ -145,6 +146,18 @@ def hash_token(token: str) -> str:
     of entropy, so a plain fast hash is enough (no salt, no key stretching); a database
     dump gives no usable link."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_may_set_hours(scope: Scope, staff_id: str | None = None) -> None:
+    """Opening hours are the owner's or a manager's to set (R21); a staff member's week
+    also its own (R22). Checked here whatever the gateway did."""
+    if scope.role in (Role.OWNER, Role.MANAGER):
+        return
+    if staff_id is not None and scope.user_id and staff_id == scope.user_id:
+        return
+    raise DomainError(
+        ErrorCode.FORBIDDEN, "only an owner or a manager sets the hours of an establishment"
+    )
 
 
 def check_manageable(

@@ -761,10 +761,30 @@ async def test_bad_input_is_refused_and_nothing_is_written(stack: Stack) -> None
         ),
         (
             stack.booking.SetStaffHours(
-                booking_pb2.SetStaffHoursRequest(staff_id=stranger), metadata=md, timeout=5
+                booking_pb2.SetStaffHoursRequest(staff_id=stranger),
+                metadata=_md(salon.org, salon.a, role=Role.MANAGER),
+                timeout=5,
             ),
             ErrorCode.NOT_FOUND,
             "staffId",
+        ),
+        (  # R21: a staff member does not set the establishment's hours ...
+            stack.booking.SetOpeningHours(
+                booking_pb2.SetOpeningHoursRequest(
+                    hours=[booking_pb2.OpeningHours(weekday=1, opens="09:00", closes="17:00")]
+                ),
+                metadata=md,
+                timeout=5,
+            ),
+            ErrorCode.FORBIDDEN,
+            None,
+        ),
+        (  # ... nor a colleague's week
+            stack.booking.SetStaffHours(
+                booking_pb2.SetStaffHoursRequest(staff_id=salon.both), metadata=md, timeout=5
+            ),
+            ErrorCode.FORBIDDEN,
+            None,
         ),
         (_open(stack, salon.org, salon.a, [(8, "09:00", "17:00")]), ErrorCode.INVALID, "hours"),
         (_open(stack, salon.org, salon.a, [(1, "09:00", "24:30")]), ErrorCode.INVALID, "hours"),
