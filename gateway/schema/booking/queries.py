@@ -7,7 +7,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.schema.base import AUTHENTICATED, establishment_for_query
-from gateway.schema.booking.types import Appointment, Slot
+from gateway.schema.booking.types import Appointment, Slot, prefetch_appointments
 from salon.booking.v1 import booking_pb2
 from services.common.scope import Right
 
@@ -29,7 +29,9 @@ class BookingQuery:
             ctx.state.backends.booking.ListAgenda,
             booking_pb2.ListAgendaRequest(date=date.isoformat(), establishment_id=est),
         )
-        return [Appointment.of(a) for a in reply.appointments]
+        appointments = [Appointment.of(a) for a in reply.appointments]
+        await prefetch_appointments(info, appointments)
+        return appointments
 
     @strawberry.field(
         permission_classes=AUTHENTICATED,
