@@ -287,3 +287,24 @@ def test_R10_a_booking_in_B_gives_the_client_history_there(gql: Gql) -> None:
     assert [e["node"]["id"] for e in edges] == [salon.client]
     assert {e["id"] for e in edges[0]["node"]["establishments"]} == {salon.a, salon.b}
     assert len(edges[0]["node"]["appointments"]) == 1  # the session establishment's (B)
+
+
+def test_B05_deleting_a_service_with_future_appointments_needs_confirmation(gql: Gql) -> None:
+    salon = Salon(gql)
+    assert salon.book(10)["errors"] == []
+    delete = """mutation($input: DeleteServiceInput!) { deleteService(input: $input) {
+      deletedServiceId establishments { id } futureAppointments errors { field code } } }"""
+    deadline = time.monotonic() + 15
+    while True:  # the catalogue counts appointments from the booking events
+        asked = salon.org.api(delete, input={"id": salon.service})["deleteService"]
+        if asked["futureAppointments"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert asked["deletedServiceId"] is None
+    assert asked["futureAppointments"] == 1
+    assert {e["id"] for e in asked["establishments"]} == {salon.a, salon.b}
+    assert [(e["code"], e["field"]) for e in asked["errors"]] == [
+        ("CONFIRMATION_REQUIRED", "confirm")
+    ]
+    confirmed = salon.org.api(delete, input={"id": salon.service, "confirm": True})
+    assert confirmed["deleteService"]["deletedServiceId"] == salon.service
