@@ -32,6 +32,18 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
+    # The public booking page (R16) and what it needs, without a signed-in user.
+    public_methods=frozenset(
+        {
+            "PublicBook",
+            "PublicAppointments",
+            "PublicCancel",
+            "PublicReschedule",
+            "Availability",
+            "GetOpeningHours",
+            "GetAppointments",
+        }
+    ),
     consumers=all_consumers,
     # The sender of the mails for future appointments (R15).
     workers=mail_workers,

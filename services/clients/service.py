@@ -25,5 +25,7 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
+    # The public booking page (R16) and what it needs, without a signed-in user.
+    public_methods=frozenset({"GetClients", "FindOrCreateClient"}),
     consumers=consumers,
 )

@@ -30,9 +30,17 @@ class ScopeInterceptor(grpc.aio.ServerInterceptor):
     time whatever deadline the caller sent.
     """
 
-    def __init__(self, signer: ScopeSigner, max_rpc_seconds: float) -> None:
+    def __init__(
+        self,
+        signer: ScopeSigner,
+        max_rpc_seconds: float,
+        public_methods: frozenset[str] = frozenset(),
+    ) -> None:
         self.signer = signer
         self.max_rpc_seconds = max_rpc_seconds
+        # Methods a scope without a user (the public booking page, R16) may call; every
+        # other one needs a signed-in user, whatever the caller.
+        self.public_methods = public_methods
 
     async def intercept_service(
         self,
@@ -50,11 +58,20 @@ class ScopeInterceptor(grpc.aio.ServerInterceptor):
         except InvalidScope as exc:
             scope, refusal = None, str(exc)
         limit = self.max_rpc_seconds
+        public_refused = (
+            scope is not None
+            and not scope.user_id
+            and method.rsplit("/", 1)[-1] not in self.public_methods
+        )
 
         async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
             if scope is None:
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED, refusal)
                 raise AssertionError("unreachable")
+            if public_refused:
+                await context.abort(
+                    grpc.StatusCode.PERMISSION_DENIED, "this call needs a signed-in user"
+                )
             remaining = context.time_remaining()
             timeout = min(limit, remaining) if remaining is not None else limit
             with scope_context(scope):
@@ -110,10 +127,11 @@ class GrpcServer:
         port: int,
         reflection_enabled: bool,
         max_rpc_seconds: float,
+        public_methods: frozenset[str] = frozenset(),
     ) -> None:
         self.service_names = list(service_names)
         self.server = grpc.aio.server(
-            interceptors=[ScopeInterceptor(signer, max_rpc_seconds)],
+            interceptors=[ScopeInterceptor(signer, max_rpc_seconds, public_methods)],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", 8 * 1024 * 1024),

@@ -92,6 +92,9 @@ class ServiceSpec:
     # Background work beside the RPCs (a mail sender, say): started after the consumers,
     # stopped before them.
     workers: Callable[[ServiceContext], list[Worker]] = field(default=lambda _ctx: [])
+    # RPC names (e.g. "PublicBook") a scope without a user may call: the public booking
+    # page and what it needs. Every other RPC refuses such a scope.
+    public_methods: frozenset[str] = frozenset()
 
 
 class ServiceProcess:
@@ -130,6 +133,7 @@ class ServiceProcess:
             port=self.settings.grpc_port,
             reflection_enabled=not self.settings.production,
             max_rpc_seconds=self.settings.max_rpc_seconds,
+            public_methods=self.spec.public_methods,
         )
         await self.server.start()
         return self.server.port

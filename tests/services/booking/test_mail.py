@@ -742,7 +742,12 @@ async def test_R15_without_an_smtp_server_mails_land_in_the_mailbox_folder(
     assert isinstance(mail, EmailMessage)
     assert salon.email in str(mail["To"])
     assert "17:45 - 18:45" in mail.get_content()
-    # Written whole: no temporary file left beside it, and the row says sent.
+    # Written whole: no temporary file left beside it, and the row says sent (marked just
+    # after the file is in place: the sender writes first, then records it).
     assert sorted(p.name for p in stack.mailbox.iterdir()) == [path.name]
-    row = await _row(stack, salon.org, appointment.id, "confirmation")
-    assert row.status == "sent"
+
+    async def sent() -> Any:
+        row = await _row(stack, salon.org, appointment.id, "confirmation")
+        return row is not None and row.status == "sent" and row
+
+    await _eventually(sent)

@@ -197,3 +197,37 @@ async def test_reflection_is_served_in_development_only(tmp_path, nats_server: N
             assert served is expected, mode
         finally:
             await process.stop()
+
+
+async def test_R16_a_scope_without_a_user_reaches_only_the_public_methods(clients_stub) -> None:
+    """The public booking page signs a scope without a user; the client file answers it
+    only what online booking needs (find-or-create, read), nothing of the staff's."""
+    org, est = secrets.token_hex(16), secrets.token_hex(16)
+    public = SIGNER.metadata(Scope(org, est))
+    found = await clients_stub.FindOrCreateClient(
+        clients_pb2.CreateClientRequest(
+            first_name="Nora", last_name="Online", email="nora@example.com"
+        ),
+        metadata=public,
+        timeout=5,
+    )
+    got = await clients_stub.GetClients(
+        clients_pb2.GetClientsRequest(ids=[found.client.id]), metadata=public, timeout=5
+    )
+    assert [c.id for c in got.clients] == [found.client.id]
+    for call in [
+        clients_stub.ListClients(clients_pb2.ListClientsRequest(), metadata=public, timeout=5),
+        clients_stub.UpdateClient(
+            clients_pb2.UpdateClientRequest(id=found.client.id, email=""),
+            metadata=public,
+            timeout=5,
+        ),
+        clients_stub.CreateClient(
+            clients_pb2.CreateClientRequest(first_name="A", last_name="B"),
+            metadata=public,
+            timeout=5,
+        ),
+    ]:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await call
+        assert caught.value.code() is grpc.StatusCode.PERMISSION_DENIED
