@@ -23,9 +23,8 @@ from gateway.schema.catalog.types import (
     Menu,
     Product,
     Service,
-    establishments_of,
 )
-from gateway.schema.tenancy.types import Establishment
+from gateway.schema.tenancy.types import Establishment, load_establishments
 from salon.catalog.v1 import catalog_pb2
 from services.common.errors import DomainError, ErrorCode, invalid
 from services.common.scope import Right
@@ -120,7 +119,7 @@ class CatalogMutation:
             return CreateServicePayload(errors=user_errors(exc))
         return CreateServicePayload(
             service=Service.of(change.service),
-            establishments=await establishments_of(info, list(change.establishment_ids)),
+            establishments=await load_establishments(info, list(change.establishment_ids)),
         )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED)
@@ -143,7 +142,7 @@ class CatalogMutation:
             return UpdateServicePayload(errors=user_errors(exc))
         return UpdateServicePayload(
             service=Service.of(change.service),
-            establishments=await establishments_of(info, list(change.establishment_ids)),
+            establishments=await load_establishments(info, list(change.establishment_ids)),
         )
 
     @strawberry.mutation(
@@ -169,7 +168,7 @@ class CatalogMutation:
             return ResetServiceSettingsPayload(errors=user_errors(exc))
         return ResetServiceSettingsPayload(
             service=Service.of(change.service),
-            establishments=await establishments_of(info, list(change.establishment_ids)),
+            establishments=await load_establishments(info, list(change.establishment_ids)),
         )
 
     @strawberry.mutation(
@@ -189,7 +188,7 @@ class CatalogMutation:
             )
         except DomainError as exc:
             return DeleteServicePayload(errors=user_errors(exc))
-        impact = await establishments_of(info, list(reply.establishment_ids))
+        impact = await load_establishments(info, list(reply.establishment_ids))
         if not reply.deleted_service_id:  # the impact alone: it needs confirming (B05)
             return DeleteServicePayload(
                 establishments=impact,
@@ -259,7 +258,7 @@ class CatalogMutation:
             return SetProductPricePayload(errors=user_errors(exc))
         return SetProductPricePayload(
             product=Product.of(product),
-            establishments=await establishments_of(info, [product.establishment_id]),
+            establishments=await load_establishments(info, [product.establishment_id]),
         )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED)

@@ -21,11 +21,6 @@ SETTING_NAMES = {
 }
 
 
-async def establishments_of(info: Info[Context, None], ids: list[str]) -> list[Establishment]:
-    rows = await info.context.loaders.establishment_by_id.load_many(ids)
-    return [Establishment.of(r) for r in rows if r is not None]
-
-
 @strawberry.type(description="A shared service with the values of one establishment (R12).")
 class Service:
     id: strawberry.ID

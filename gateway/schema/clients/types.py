@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.schema.base import PageInfo
-from gateway.schema.tenancy.types import Establishment
+from gateway.schema.tenancy.types import Establishment, load_establishments
 from salon.booking.v1 import booking_pb2
 from salon.clients.v1 import clients_pb2
 from salon.payments.v1 import payments_pb2
@@ -52,7 +52,7 @@ class Client:
         # Sync when prefetched: an async field costs more than the lookup it would make.
         if self.prefetched_establishments is not None:
             return self.prefetched_establishments
-        return self._load_establishments(info)
+        return load_establishments(info, self.establishment_ids)
 
     @strawberry.field(description="In the session establishment (R21).")
     async def appointments(
@@ -86,16 +86,11 @@ class Client:
         )
         return [DepositType.of(d) for d in reply.deposits]
 
-    async def _load_establishments(self, info: Info[Context, None]) -> list[Establishment]:
-        rows = await info.context.loaders.establishment_by_id.load_many(self.establishment_ids)
-        return [Establishment.of(r) for r in rows if r is not None]
-
 
 async def prefetch_establishments(info: Info[Context, None], clients: list[Client]) -> None:
     """One batched read for the establishments of a whole page of clients."""
     ids = list(dict.fromkeys(e for c in clients for e in c.establishment_ids))
-    rows = await info.context.loaders.establishment_by_id.load_many(ids)
-    found = {r.id: Establishment.of(r) for r in rows if r is not None}
+    found = {str(e.id): e for e in await load_establishments(info, ids)}
     for client in clients:
         client.prefetched_establishments = [
             found[e] for e in client.establishment_ids if e in found

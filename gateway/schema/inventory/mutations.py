@@ -5,9 +5,9 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.schema.base import AUTHENTICATED, UserError, establishment_for, user_errors
-from gateway.schema.catalog.types import Product, establishments_of
+from gateway.schema.catalog.types import Product
 from gateway.schema.inventory.inputs import AdjustStockInput, TransferStockInput
-from gateway.schema.tenancy.types import Establishment
+from gateway.schema.tenancy.types import Establishment, load_establishments
 from salon.inventory.v1 import inventory_pb2
 from services.common.errors import DomainError, not_found
 from services.common.scope import Right
@@ -62,7 +62,7 @@ class InventoryMutation:
         except DomainError as exc:
             return AdjustStockPayload(errors=user_errors(exc))
         return AdjustStockPayload(
-            product=product, establishments=await establishments_of(info, [est])
+            product=product, establishments=await load_establishments(info, [est])
         )
 
     @strawberry.mutation(permission_classes=AUTHENTICATED)
