@@ -59,6 +59,16 @@ class ClientsServiceStub:
                 request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.CreateClientRequest.SerializeToString,
                 response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientResponse.FromString,
                 _registered_method=True)
+        self.CreateLoyaltyCard = channel.unary_unary(
+                '/salon.clients.v1.ClientsService/CreateLoyaltyCard',
+                request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.CreateLoyaltyCardRequest.SerializeToString,
+                response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.LoyaltyCard.FromString,
+                _registered_method=True)
+        self.GetLoyaltyCards = channel.unary_unary(
+                '/salon.clients.v1.ClientsService/GetLoyaltyCards',
+                request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsRequest.SerializeToString,
+                response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsResponse.FromString,
+                _registered_method=True)
 
 
 class ClientsServiceServicer:
@@ -97,6 +107,21 @@ class ClientsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateLoyaltyCard(self, request, context):
+        """R23: a loyalty card in the session establishment (one per client there; a second is
+        ALREADY_EXISTS). Points are earned from that establishment's receipts only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLoyaltyCards(self, request, context):
+        """Batch read for the client record: the cards of the session establishment only (R23).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClientsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -124,6 +149,16 @@ def add_ClientsServiceServicer_to_server(servicer, server):
                     servicer.FindOrCreateClient,
                     request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.CreateClientRequest.FromString,
                     response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientResponse.SerializeToString,
+            ),
+            'CreateLoyaltyCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateLoyaltyCard,
+                    request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.CreateLoyaltyCardRequest.FromString,
+                    response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.LoyaltyCard.SerializeToString,
+            ),
+            'GetLoyaltyCards': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLoyaltyCards,
+                    request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsRequest.FromString,
+                    response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -261,6 +296,60 @@ class ClientsService:
             '/salon.clients.v1.ClientsService/FindOrCreateClient',
             salon_dot_clients_dot_v1_dot_clients__pb2.CreateClientRequest.SerializeToString,
             salon_dot_clients_dot_v1_dot_clients__pb2.FindOrCreateClientResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateLoyaltyCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.clients.v1.ClientsService/CreateLoyaltyCard',
+            salon_dot_clients_dot_v1_dot_clients__pb2.CreateLoyaltyCardRequest.SerializeToString,
+            salon_dot_clients_dot_v1_dot_clients__pb2.LoyaltyCard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLoyaltyCards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.clients.v1.ClientsService/GetLoyaltyCards',
+            salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsRequest.SerializeToString,
+            salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsResponse.FromString,
             options,
             channel_credentials,
             insecure,

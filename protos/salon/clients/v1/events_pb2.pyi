@@ -20,3 +20,19 @@ class ClientUpdated(_message.Message):
     client: _clients_pb2.Client
     changed_fields: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, client: _Optional[_Union[_clients_pb2.Client, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class LoyaltyCardCreated(_message.Message):
+    __slots__ = ("card",)
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    card: _clients_pb2.LoyaltyCard
+    def __init__(self, card: _Optional[_Union[_clients_pb2.LoyaltyCard, _Mapping]] = ...) -> None: ...
+
+class LoyaltyCardCredited(_message.Message):
+    __slots__ = ("card", "points", "receipt_id")
+    CARD_FIELD_NUMBER: _ClassVar[int]
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    RECEIPT_ID_FIELD_NUMBER: _ClassVar[int]
+    card: _clients_pb2.LoyaltyCard
+    points: int
+    receipt_id: str
+    def __init__(self, card: _Optional[_Union[_clients_pb2.LoyaltyCard, _Mapping]] = ..., points: _Optional[int] = ..., receipt_id: _Optional[str] = ...) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from salon.inventory.v1 import inventory_pb2 as salon_dot_inventory_dot_v1_dot_inventory__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsalon/inventory/v1/events.proto\x12\x12salon.inventory.v1\x1a\"salon/inventory/v1/inventory.proto\"s\n\rStockAdjusted\x12\x33\n\x08movement\x18\x01 \x01(\x0b\x32!.salon.inventory.v1.StockMovement\x12-\n\x05level\x18\x02 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\"\x86\x01\n\x10StockTransferred\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12.\n\x03out\x18\x02 \x01(\x0b\x32!.salon.inventory.v1.StockMovement\x12-\n\x02in\x18\x03 \x01(\x0b\x32!.salon.inventory.v1.StockMovementb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1fsalon/inventory/v1/events.proto\x12\x12salon.inventory.v1\x1a\"salon/inventory/v1/inventory.proto\"s\n\rStockAdjusted\x12\x33\n\x08movement\x18\x01 \x01(\x0b\x32!.salon.inventory.v1.StockMovement\x12-\n\x05level\x18\x02 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\"\x86\x01\n\x10StockTransferred\x12\x13\n\x0btransfer_id\x18\x01 \x01(\t\x12.\n\x03out\x18\x02 \x01(\x0b\x32!.salon.inventory.v1.StockMovement\x12-\n\x02in\x18\x03 \x01(\x0b\x32!.salon.inventory.v1.StockMovement\"\x8d\x01\n\rStockReserved\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x34\n\tmovements\x18\x02 \x03(\x0b\x32!.salon.inventory.v1.StockMovement\x12.\n\x06levels\x18\x03 \x03(\x0b\x32\x1e.salon.inventory.v1.StockLevel\"W\n\rStockReleased\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12.\n\x06levels\x18\x02 \x03(\x0b\x32\x1e.salon.inventory.v1.StockLevelb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STOCKADJUSTED']._serialized_end=206
   _globals['_STOCKTRANSFERRED']._serialized_start=209
   _globals['_STOCKTRANSFERRED']._serialized_end=343
+  _globals['_STOCKRESERVED']._serialized_start=346
+  _globals['_STOCKRESERVED']._serialized_end=487
+  _globals['_STOCKRELEASED']._serialized_start=489
+  _globals['_STOCKRELEASED']._serialized_end=576
 # @@protoc_insertion_point(module_scope)

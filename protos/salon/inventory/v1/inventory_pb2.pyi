@@ -18,12 +18,23 @@ class StockReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     STOCK_REASON_SALE: _ClassVar[StockReason]
     STOCK_REASON_TRANSFER_IN: _ClassVar[StockReason]
     STOCK_REASON_TRANSFER_OUT: _ClassVar[StockReason]
+
+class ReservationStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RESERVATION_STATUS_UNSPECIFIED: _ClassVar[ReservationStatus]
+    RESERVATION_STATUS_HELD: _ClassVar[ReservationStatus]
+    RESERVATION_STATUS_RELEASED: _ClassVar[ReservationStatus]
+    RESERVATION_STATUS_COMMITTED: _ClassVar[ReservationStatus]
 STOCK_REASON_UNSPECIFIED: StockReason
 STOCK_REASON_DELIVERY: StockReason
 STOCK_REASON_CORRECTION: StockReason
 STOCK_REASON_SALE: StockReason
 STOCK_REASON_TRANSFER_IN: StockReason
 STOCK_REASON_TRANSFER_OUT: StockReason
+RESERVATION_STATUS_UNSPECIFIED: ReservationStatus
+RESERVATION_STATUS_HELD: ReservationStatus
+RESERVATION_STATUS_RELEASED: ReservationStatus
+RESERVATION_STATUS_COMMITTED: ReservationStatus
 
 class StockLevel(_message.Message):
     __slots__ = ("product_id", "establishment_id", "quantity")
@@ -36,7 +47,7 @@ class StockLevel(_message.Message):
     def __init__(self, product_id: _Optional[str] = ..., establishment_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
 
 class StockMovement(_message.Message):
-    __slots__ = ("id", "product_id", "establishment_id", "delta", "reason", "user_id", "at", "transfer_id")
+    __slots__ = ("id", "product_id", "establishment_id", "delta", "reason", "user_id", "at", "transfer_id", "reservation_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
     ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +56,7 @@ class StockMovement(_message.Message):
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     AT_FIELD_NUMBER: _ClassVar[int]
     TRANSFER_ID_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     product_id: str
     establishment_id: str
@@ -53,7 +65,8 @@ class StockMovement(_message.Message):
     user_id: str
     at: _timestamp_pb2.Timestamp
     transfer_id: str
-    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., establishment_id: _Optional[str] = ..., delta: _Optional[int] = ..., reason: _Optional[_Union[StockReason, str]] = ..., user_id: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transfer_id: _Optional[str] = ...) -> None: ...
+    reservation_id: str
+    def __init__(self, id: _Optional[str] = ..., product_id: _Optional[str] = ..., establishment_id: _Optional[str] = ..., delta: _Optional[int] = ..., reason: _Optional[_Union[StockReason, str]] = ..., user_id: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transfer_id: _Optional[str] = ..., reservation_id: _Optional[str] = ...) -> None: ...
 
 class GetStockRequest(_message.Message):
     __slots__ = ("product_ids", "establishment_id")
@@ -127,3 +140,45 @@ class ListMovementsResponse(_message.Message):
     MOVEMENTS_FIELD_NUMBER: _ClassVar[int]
     movements: _containers.RepeatedCompositeFieldContainer[StockMovement]
     def __init__(self, movements: _Optional[_Iterable[_Union[StockMovement, _Mapping]]] = ...) -> None: ...
+
+class ReserveLine(_message.Message):
+    __slots__ = ("product_id", "quantity")
+    PRODUCT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    product_id: str
+    quantity: int
+    def __init__(self, product_id: _Optional[str] = ..., quantity: _Optional[int] = ...) -> None: ...
+
+class ReserveStockRequest(_message.Message):
+    __slots__ = ("reservation_id", "lines")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    lines: _containers.RepeatedCompositeFieldContainer[ReserveLine]
+    def __init__(self, reservation_id: _Optional[str] = ..., lines: _Optional[_Iterable[_Union[ReserveLine, _Mapping]]] = ...) -> None: ...
+
+class ReserveStockResponse(_message.Message):
+    __slots__ = ("reservation_id", "status", "levels")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    LEVELS_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    status: ReservationStatus
+    levels: _containers.RepeatedCompositeFieldContainer[StockLevel]
+    def __init__(self, reservation_id: _Optional[str] = ..., status: _Optional[_Union[ReservationStatus, str]] = ..., levels: _Optional[_Iterable[_Union[StockLevel, _Mapping]]] = ...) -> None: ...
+
+class ReleaseStockRequest(_message.Message):
+    __slots__ = ("reservation_id",)
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    def __init__(self, reservation_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseStockResponse(_message.Message):
+    __slots__ = ("reservation_id", "status", "released")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    status: ReservationStatus
+    released: bool
+    def __init__(self, reservation_id: _Optional[str] = ..., status: _Optional[_Union[ReservationStatus, str]] = ..., released: _Optional[bool] = ...) -> None: ...

@@ -54,6 +54,16 @@ class InventoryServiceStub:
                 request_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsRequest.SerializeToString,
                 response_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsResponse.FromString,
                 _registered_method=True)
+        self.ReserveStock = channel.unary_unary(
+                '/salon.inventory.v1.InventoryService/ReserveStock',
+                request_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReserveStockRequest.SerializeToString,
+                response_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReserveStockResponse.FromString,
+                _registered_method=True)
+        self.ReleaseStock = channel.unary_unary(
+                '/salon.inventory.v1.InventoryService/ReleaseStock',
+                request_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockRequest.SerializeToString,
+                response_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockResponse.FromString,
+                _registered_method=True)
 
 
 class InventoryServiceServicer:
@@ -86,6 +96,26 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReserveStock(self, request, context):
+        """The till's saga (R20, R28): take the products of a checkout out of the session
+        establishment's stock, every line or none (FAILED_PRECONDITION "INSUFFICIENT_STOCK").
+        The movements are SALE movements carrying the reservation id. The same reservation id
+        again answers the first result; a reservation id already released is refused
+        (FAILED_PRECONDITION "RESERVATION_RELEASED").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseStock(self, request, context):
+        """The compensation: put a HELD reservation's stock back and drop its movements. Unknown
+        ids are remembered as released (a late ReserveStock is then refused); releasing twice
+        is a no-op; a COMMITTED reservation (its receipt exists) is FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -108,6 +138,16 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.ListMovements,
                     request_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsRequest.FromString,
                     response_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsResponse.SerializeToString,
+            ),
+            'ReserveStock': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReserveStock,
+                    request_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReserveStockRequest.FromString,
+                    response_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReserveStockResponse.SerializeToString,
+            ),
+            'ReleaseStock': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseStock,
+                    request_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockRequest.FromString,
+                    response_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -218,6 +258,60 @@ class InventoryService:
             '/salon.inventory.v1.InventoryService/ListMovements',
             salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsRequest.SerializeToString,
             salon_dot_inventory_dot_v1_dot_inventory__pb2.ListMovementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReserveStock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.inventory.v1.InventoryService/ReserveStock',
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.ReserveStockRequest.SerializeToString,
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.ReserveStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseStock(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.inventory.v1.InventoryService/ReleaseStock',
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockRequest.SerializeToString,
+            salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from salon.payments.v1 import payments_pb2 as salon_dot_payments_dot_v1_dot_payments__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esalon/payments/v1/events.proto\x12\x11salon.payments.v1\x1a salon/payments/v1/payments.proto\":\n\x0b\x44\x65positPaid\x12+\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1a.salon.payments.v1.Depositb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esalon/payments/v1/events.proto\x12\x11salon.payments.v1\x1a salon/payments/v1/payments.proto\":\n\x0b\x44\x65positPaid\x12+\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1a.salon.payments.v1.Deposit\"=\n\x0e\x44\x65positApplied\x12+\n\x07\x64\x65posit\x18\x01 \x01(\x0b\x32\x1a.salon.payments.v1.Deposit\"=\n\x0eReceiptCreated\x12+\n\x07receipt\x18\x01 \x01(\x0b\x32\x1a.salon.payments.v1.Receipt\"@\n\x0eGiftCardIssued\x12.\n\tgift_card\x18\x01 \x01(\x0b\x32\x1b.salon.payments.v1.GiftCard\"\x80\x01\n\x10GiftCardRedeemed\x12.\n\tgift_card\x18\x01 \x01(\x0b\x32\x1b.salon.payments.v1.GiftCard\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x12\n\nreceipt_id\x18\x03 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x04 \x01(\t\"P\n\x10SubscriptionSold\x12<\n\x0csubscription\x18\x01 \x01(\x0b\x32&.salon.payments.v1.PrepaidSubscription\"d\n\x10SubscriptionUsed\x12<\n\x0csubscription\x18\x01 \x01(\x0b\x32&.salon.payments.v1.PrepaidSubscription\x12\x12\n\nreceipt_id\x18\x02 \x01(\t\"A\n\x10TerminalAssigned\x12-\n\x08terminal\x18\x01 \x01(\x0b\x32\x1b.salon.payments.v1.Terminal\"N\n\x11ProviderConnected\x12\x39\n\nconnection\x18\x01 \x01(\x0b\x32%.salon.payments.v1.ProviderConnectionb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,4 +34,20 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_DEPOSITPAID']._serialized_start=87
   _globals['_DEPOSITPAID']._serialized_end=145
+  _globals['_DEPOSITAPPLIED']._serialized_start=147
+  _globals['_DEPOSITAPPLIED']._serialized_end=208
+  _globals['_RECEIPTCREATED']._serialized_start=210
+  _globals['_RECEIPTCREATED']._serialized_end=271
+  _globals['_GIFTCARDISSUED']._serialized_start=273
+  _globals['_GIFTCARDISSUED']._serialized_end=337
+  _globals['_GIFTCARDREDEEMED']._serialized_start=340
+  _globals['_GIFTCARDREDEEMED']._serialized_end=468
+  _globals['_SUBSCRIPTIONSOLD']._serialized_start=470
+  _globals['_SUBSCRIPTIONSOLD']._serialized_end=550
+  _globals['_SUBSCRIPTIONUSED']._serialized_start=552
+  _globals['_SUBSCRIPTIONUSED']._serialized_end=652
+  _globals['_TERMINALASSIGNED']._serialized_start=654
+  _globals['_TERMINALASSIGNED']._serialized_end=719
+  _globals['_PROVIDERCONNECTED']._serialized_start=721
+  _globals['_PROVIDERCONNECTED']._serialized_end=799
 # @@protoc_insertion_point(module_scope)

@@ -34,10 +34,90 @@ class PaymentsServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.Checkout = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/Checkout',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.CheckoutRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.Receipt.FromString,
+                _registered_method=True)
         self.GetReceipts = channel.unary_unary(
                 '/salon.payments.v1.PaymentsService/GetReceipts',
                 request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsRequest.SerializeToString,
                 response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsResponse.FromString,
+                _registered_method=True)
+        self.ListReceipts = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/ListReceipts',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListReceiptsRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsResponse.FromString,
+                _registered_method=True)
+        self.IssueGiftCard = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/IssueGiftCard',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.IssueGiftCardRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GiftCard.FromString,
+                _registered_method=True)
+        self.GetGiftCardByCode = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/GetGiftCardByCode',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardByCodeRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GiftCard.FromString,
+                _registered_method=True)
+        self.GetGiftCards = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/GetGiftCards',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardsRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardsResponse.FromString,
+                _registered_method=True)
+        self.ListClientGiftCards = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/ListClientGiftCards',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListClientGiftCardsRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardsResponse.FromString,
+                _registered_method=True)
+        self.SellSubscription = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/SellSubscription',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.SellSubscriptionRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.PrepaidSubscription.FromString,
+                _registered_method=True)
+        self.ListClientSubscriptions = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/ListClientSubscriptions',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListClientSubscriptionsRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListSubscriptionsResponse.FromString,
+                _registered_method=True)
+        self.AssignTerminal = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/AssignTerminal',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.AssignTerminalRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.Terminal.FromString,
+                _registered_method=True)
+        self.ListTerminals = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/ListTerminals',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListTerminalsRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListTerminalsResponse.FromString,
+                _registered_method=True)
+        self.ConnectProvider = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/ConnectProvider',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ConnectProviderRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ProviderConnection.FromString,
+                _registered_method=True)
+        self.GetProviderConnection = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/GetProviderConnection',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetProviderConnectionRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ProviderConnection.FromString,
+                _registered_method=True)
+        self.RefreshProviderPayment = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/RefreshProviderPayment',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.RefreshProviderPaymentRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.Deposit.FromString,
+                _registered_method=True)
+        self.GetReport = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/GetReport',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ReportRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.Report.FromString,
+                _registered_method=True)
+        self.GetOrganizationReport = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/GetOrganizationReport',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.OrganizationReportRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.OrganizationReport.FromString,
+                _registered_method=True)
+        self.GetSettlementReport = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/GetSettlementReport',
+                request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.SettlementReportRequest.SerializeToString,
+                response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.SettlementReport.FromString,
                 _registered_method=True)
         self.RecordDeposit = channel.unary_unary(
                 '/salon.payments.v1.PaymentsService/RecordDeposit',
@@ -59,17 +139,139 @@ class PaymentsServiceStub:
 class PaymentsServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
+    def Checkout(self, request, context):
+        """R28: a checkout in the scope's session establishment. Lines are priced from the catalogue
+        of that establishment; product lines reserve stock in inventory first and release it
+        when the checkout fails. The receipt number is sequential per establishment, without
+        gaps. The same idempotency key returns the same receipt; the same key with another
+        request is ALREADY_EXISTS (CONFLICT).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetReceipts(self, request, context):
+        """Batch read by ids (organization-wide; the gateway checks rights).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReceipts(self, request, context):
+        """The till history of one day (the establishment's local date). Empty establishment: the
+        session's; another needs SWITCH_REPORTS (R06).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueGiftCard(self, request, context):
+        """R14: sold in the session establishment, redeemable in every establishment of the
+        organization, NUMBERED ones only where they were issued.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGiftCardByCode(self, request, context):
+        """NOT_FOUND for an unknown code and for a code of another organization alike.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetGiftCards(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClientGiftCards(self, request, context):
+        """A client's gift cards, organization-wide (R14).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SellSubscription(self, request, context):
+        """R24: sold in the session establishment, usable only there.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListClientSubscriptions(self, request, context):
+        """A client's subscriptions of the session establishment only (R24).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AssignTerminal(self, request, context):
+        """R31: terminals per establishment; one serial may be assigned to several.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTerminals(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConnectProvider(self, request, context):
+        """R32: the payment provider account of the session establishment; one account may be
+        connected to several establishments. The API key is checked with the provider, stored
+        encrypted and never returned.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProviderConnection(self, request, context):
+        """connected = false when the establishment has none.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RefreshProviderPayment(self, request, context):
+        """The provider's webhook said a payment changed: fetch it with the connection's key and
+        update the deposit it pays. Public: the webhook carries no session.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReport(self, request, context):
+        """R27/R06: one establishment (the session's, another with SWITCH_REPORTS).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOrganizationReport(self, request, context):
+        """B03: every establishment of the organization side by side, with totals (owners only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSettlementReport(self, request, context):
+        """B08: what establishments owe each other for gift cards sold in one and redeemed in
+        another (owners, or SWITCH_REPORTS).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RecordDeposit(self, request, context):
         """R17: a deposit paid online for an appointment, recorded for the appointment's
-        establishment (the scope's). Until a payment provider is connected it is PAID on
-        booking. The same appointment again: the first deposit is answered when the request
-        is the same, CONFLICT when the amount or the client differs.
+        establishment (the scope's). With a provider connected there, the deposit is PENDING
+        and its checkout_url leads to the provider; without one it is PAID on booking. The same
+        appointment again: the first deposit is answered when the request is the same,
+        CONFLICT when the amount or the client differs.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -92,10 +294,90 @@ class PaymentsServiceServicer:
 
 def add_PaymentsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'Checkout': grpc.unary_unary_rpc_method_handler(
+                    servicer.Checkout,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.CheckoutRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.Receipt.SerializeToString,
+            ),
             'GetReceipts': grpc.unary_unary_rpc_method_handler(
                     servicer.GetReceipts,
                     request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsRequest.FromString,
                     response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsResponse.SerializeToString,
+            ),
+            'ListReceipts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReceipts,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListReceiptsRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsResponse.SerializeToString,
+            ),
+            'IssueGiftCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueGiftCard,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.IssueGiftCardRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GiftCard.SerializeToString,
+            ),
+            'GetGiftCardByCode': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGiftCardByCode,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardByCodeRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GiftCard.SerializeToString,
+            ),
+            'GetGiftCards': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGiftCards,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardsRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardsResponse.SerializeToString,
+            ),
+            'ListClientGiftCards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClientGiftCards,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListClientGiftCardsRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardsResponse.SerializeToString,
+            ),
+            'SellSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.SellSubscription,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.SellSubscriptionRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.PrepaidSubscription.SerializeToString,
+            ),
+            'ListClientSubscriptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListClientSubscriptions,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListClientSubscriptionsRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListSubscriptionsResponse.SerializeToString,
+            ),
+            'AssignTerminal': grpc.unary_unary_rpc_method_handler(
+                    servicer.AssignTerminal,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.AssignTerminalRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.Terminal.SerializeToString,
+            ),
+            'ListTerminals': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTerminals,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListTerminalsRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListTerminalsResponse.SerializeToString,
+            ),
+            'ConnectProvider': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConnectProvider,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ConnectProviderRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ProviderConnection.SerializeToString,
+            ),
+            'GetProviderConnection': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProviderConnection,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetProviderConnectionRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ProviderConnection.SerializeToString,
+            ),
+            'RefreshProviderPayment': grpc.unary_unary_rpc_method_handler(
+                    servicer.RefreshProviderPayment,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.RefreshProviderPaymentRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.Deposit.SerializeToString,
+            ),
+            'GetReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReport,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ReportRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.Report.SerializeToString,
+            ),
+            'GetOrganizationReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOrganizationReport,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.OrganizationReportRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.OrganizationReport.SerializeToString,
+            ),
+            'GetSettlementReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSettlementReport,
+                    request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.SettlementReportRequest.FromString,
+                    response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.SettlementReport.SerializeToString,
             ),
             'RecordDeposit': grpc.unary_unary_rpc_method_handler(
                     servicer.RecordDeposit,
@@ -124,6 +406,33 @@ class PaymentsService:
     """Missing associated documentation comment in .proto file."""
 
     @staticmethod
+    def Checkout(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/Checkout',
+            salon_dot_payments_dot_v1_dot_payments__pb2.CheckoutRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.Receipt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetReceipts(request,
             target,
             options=(),
@@ -140,6 +449,411 @@ class PaymentsService:
             '/salon.payments.v1.PaymentsService/GetReceipts',
             salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsRequest.SerializeToString,
             salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReceipts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/ListReceipts',
+            salon_dot_payments_dot_v1_dot_payments__pb2.ListReceiptsRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.GetReceiptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueGiftCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/IssueGiftCard',
+            salon_dot_payments_dot_v1_dot_payments__pb2.IssueGiftCardRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.GiftCard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGiftCardByCode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/GetGiftCardByCode',
+            salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardByCodeRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.GiftCard.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGiftCards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/GetGiftCards',
+            salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardsRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClientGiftCards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/ListClientGiftCards',
+            salon_dot_payments_dot_v1_dot_payments__pb2.ListClientGiftCardsRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.GetGiftCardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SellSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/SellSubscription',
+            salon_dot_payments_dot_v1_dot_payments__pb2.SellSubscriptionRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.PrepaidSubscription.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListClientSubscriptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/ListClientSubscriptions',
+            salon_dot_payments_dot_v1_dot_payments__pb2.ListClientSubscriptionsRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.ListSubscriptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AssignTerminal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/AssignTerminal',
+            salon_dot_payments_dot_v1_dot_payments__pb2.AssignTerminalRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.Terminal.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTerminals(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/ListTerminals',
+            salon_dot_payments_dot_v1_dot_payments__pb2.ListTerminalsRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.ListTerminalsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConnectProvider(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/ConnectProvider',
+            salon_dot_payments_dot_v1_dot_payments__pb2.ConnectProviderRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.ProviderConnection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProviderConnection(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/GetProviderConnection',
+            salon_dot_payments_dot_v1_dot_payments__pb2.GetProviderConnectionRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.ProviderConnection.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RefreshProviderPayment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/RefreshProviderPayment',
+            salon_dot_payments_dot_v1_dot_payments__pb2.RefreshProviderPaymentRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.Deposit.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/GetReport',
+            salon_dot_payments_dot_v1_dot_payments__pb2.ReportRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.Report.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOrganizationReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/GetOrganizationReport',
+            salon_dot_payments_dot_v1_dot_payments__pb2.OrganizationReportRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.OrganizationReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSettlementReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/GetSettlementReport',
+            salon_dot_payments_dot_v1_dot_payments__pb2.SettlementReportRequest.SerializeToString,
+            salon_dot_payments_dot_v1_dot_payments__pb2.SettlementReport.FromString,
             options,
             channel_credentials,
             insecure,
