@@ -31,6 +31,11 @@ class ErrorCode(StrEnum):
     WRONG_ESTABLISHMENT = "WRONG_ESTABLISHMENT"
     CONFIRMATION_REQUIRED = "CONFIRMATION_REQUIRED"
     PAYMENT_MISMATCH = "PAYMENT_MISMATCH"
+    # A prepaid subscription past its date (R24) / without visits left.
+    EXPIRED = "EXPIRED"
+    USED_UP = "USED_UP"
+    # A stock reservation already released (a late retry of a failed checkout's step).
+    RESERVATION_RELEASED = "RESERVATION_RELEASED"
 
 
 _GRPC_CODE = {

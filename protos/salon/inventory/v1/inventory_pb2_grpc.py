@@ -98,10 +98,10 @@ class InventoryServiceServicer:
 
     def ReserveStock(self, request, context):
         """The till's saga (R20, R28): take the products of a checkout out of the session
-        establishment's stock, every line or none (FAILED_PRECONDITION "INSUFFICIENT_STOCK").
+        establishment's stock, every line or none (OUT_OF_STOCK, naming the product).
         The movements are SALE movements carrying the reservation id. The same reservation id
         again answers the first result; a reservation id already released is refused
-        (FAILED_PRECONDITION "RESERVATION_RELEASED").
+        (RESERVATION_RELEASED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
