@@ -7,6 +7,7 @@ relays can flush) and gets SIGTERM if the launcher dies (no orphans).
 
 from __future__ import annotations
 
+import base64
 import ctypes
 import json
 import logging
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,9 +126,19 @@ class Stack:
         return f"http://127.0.0.1:{self.ports['gateway']}"
 
     def _secret(self) -> str:
-        path = self.data_dir / "scope-secret"
+        return self._kept_secret("scope-secret", lambda: secrets.token_urlsafe(48))
+
+    def _payments_key(self) -> str:
+        """The Fernet key that encrypts payment providers' API keys (R32): kept in the data
+        folder, so a restart can still read what it stored."""
+        return self._kept_secret(
+            "payments-key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        )
+
+    def _kept_secret(self, name: str, make: Callable[[], str]) -> str:
+        path = self.data_dir / name
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
+            path.write_text(make())
             path.chmod(0o600)
         return path.read_text().strip()
 
@@ -145,6 +157,8 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir = self.data_dir.resolve()
         self._pick_ports()
+        # The provider's webhooks (R32) reach the gateway here unless told otherwise.
+        public_url = os.environ.get("SALON_PUBLIC_URL") or self.base_url
         nats_url = self.nats_url or os.environ.get("NATS_URL") or None
         if nats_url is None:
             self.nats = start_nats(self.data_dir / "nats", preexec_fn=_die_with_parent)
@@ -154,7 +168,9 @@ class Stack:
             **os.environ,
             "SALON_NATS_URL": nats_url,
             "SALON_SCOPE_SECRET": self._secret(),
+            "SALON_PAYMENTS_KEY": os.environ.get("SALON_PAYMENTS_KEY") or self._payments_key(),
             "PYTHONUNBUFFERED": "1",
+            "SALON_PUBLIC_URL": public_url,
             "SALON_MAILBOX_DIR": os.environ.get(
                 "SALON_MAILBOX_DIR", str(self.data_dir / "mailbox")
             ),
