@@ -36,6 +36,8 @@ class ErrorCode(StrEnum):
     USED_UP = "USED_UP"
     # A stock reservation already released (a late retry of a failed checkout's step).
     RESERVATION_RELEASED = "RESERVATION_RELEASED"
+    # The service lacks a setting the operation needs (e.g. SALON_PAYMENTS_KEY).
+    NOT_CONFIGURED = "NOT_CONFIGURED"
 
 
 _GRPC_CODE = {

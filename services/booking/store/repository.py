@@ -374,6 +374,29 @@ async def cancel(
     raise DomainError(ErrorCode.CONFLICT, "the appointment changed meanwhile, try again", field)
 
 
+async def complete(
+    session: AsyncConnection, organization_id: str, appointment_id: str
+) -> Appointment | None:
+    """BOOKED to COMPLETED (checked out: its receipt exists), as one conditional update in
+    the caller's write transaction: the completed appointment, or None when it is not a
+    booked appointment of this organization (cancelled, completed already, a no-show,
+    unknown or another organization's stay as they are). Any establishment of the
+    organization: a checkout elsewhere still completes it."""
+    row = (
+        await session.execute(
+            update(appointments)
+            .where(
+                appointments.c.organization_id == organization_id,
+                appointments.c.id == appointment_id,
+                appointments.c.status == Status.BOOKED.value,
+            )
+            .values(status=Status.COMPLETED.value, updated_at=utcnow())
+            .returning(*appointments.c)
+        )
+    ).first()
+    return None if row is None else _to_appointment(row)
+
+
 async def client_appointment(
     session: AsyncConnection,
     organization_id: str,

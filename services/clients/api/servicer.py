@@ -19,6 +19,7 @@ from services.common.scope import current_scope
 
 CLIENT_CREATED = EventType("clients", "client", "created")
 CLIENT_UPDATED = EventType("clients", "client", "updated")
+LOYALTY_CARD_CREATED = EventType("clients", "loyalty_card", "created")
 MAX_BATCH = 1000
 
 
@@ -43,6 +44,16 @@ def to_proto(client: model.Client) -> clients_pb2.Client:
     if client.phone is not None:
         msg.phone = client.phone
     return msg
+
+
+def card_to_proto(card: model.LoyaltyCard) -> clients_pb2.LoyaltyCard:
+    return clients_pb2.LoyaltyCard(
+        id=card.id,
+        client_id=card.client_id,
+        establishment_id=card.establishment_id,
+        points=card.points,
+        created_at=_ts(card.created_at),
+    )
 
 
 def _opt(request: object, name: str) -> str | None:
@@ -172,3 +183,41 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
                 total_count=page.total_count,
             ),
         )
+
+    # -- loyalty cards (R23) --------------------------------------------------------------
+
+    async def CreateLoyaltyCard(
+        self, request: clients_pb2.CreateLoyaltyCardRequest, context: grpc.aio.ServicerContext
+    ) -> clients_pb2.LoyaltyCard:
+        """A card in the session establishment, for a client of the organization's file
+        (NOT_FOUND otherwise, R01); a second card there is a CONFLICT."""
+        scope = current_scope()
+        client_id = model.check_client_id(request.client_id)
+        async with self.ctx.db.write() as session:
+            card = await repository.create_loyalty_card(
+                session, scope.organization_id, scope.establishment_id, client_id
+            )
+            message = card_to_proto(card)
+            await record_event(
+                session,
+                outbox,
+                LOYALTY_CARD_CREATED,
+                events_pb2.LoyaltyCardCreated(card=message),
+                scope,
+                establishment_id=scope.establishment_id,
+            )
+        self.ctx.wake_relay()
+        return message
+
+    async def GetLoyaltyCards(
+        self, request: clients_pb2.GetLoyaltyCardsRequest, context: grpc.aio.ServicerContext
+    ) -> clients_pb2.GetLoyaltyCardsResponse:
+        """The cards of the session establishment only (R23: a card of another
+        establishment is not shown here), in the order of the ids asked."""
+        scope = current_scope()
+        client_ids = model.check_client_ids(request.client_ids)
+        async with self.ctx.db.read() as session:
+            cards = await repository.get_loyalty_cards(
+                session, scope.organization_id, scope.establishment_id, client_ids
+            )
+        return clients_pb2.GetLoyaltyCardsResponse(cards=[card_to_proto(c) for c in cards])

@@ -1,9 +1,14 @@
-"""The shared client file (R10): what a client record is and how its input is checked."""
+"""The shared client file (R10): what a client record is and how its input is checked; and
+loyalty cards (R23), which belong to the establishment where they were created and earn
+points from that establishment's receipts only."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 import phonenumbers
 
@@ -12,6 +17,9 @@ from services.common.errors import invalid
 
 MAX_PAGE = 100
 MAX_SEARCH = 100
+MAX_BATCH = 1000
+# A card's points stay well inside the proto's int32, whatever the receipts.
+MAX_POINTS = 2_000_000_000
 
 
 @dataclass
@@ -110,3 +118,42 @@ def search_terms(search: str | None) -> list[str]:
     if digits and len(digits) >= 3 and digits == stripped:
         return [digits]
     return [t for t in text.split() if t]
+
+
+# -- loyalty cards (R23) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoyaltyCard:
+    id: str
+    client_id: str
+    establishment_id: str
+    points: int
+    created_at: datetime
+
+
+def check_client_id(client_id: str) -> str:
+    if not client_id.strip():
+        raise invalid("clientId", "must not be empty")
+    return client_id
+
+
+def check_client_ids(client_ids: Sequence[str]) -> list[str]:
+    """Each id once, in the order asked."""
+    if len(client_ids) > MAX_BATCH:
+        raise invalid("clientIds", f"at most {MAX_BATCH} ids per call")
+    return list(dict.fromkeys(i for i in client_ids if i))
+
+
+def points_earned(total: str) -> int:
+    """One point per whole euro of a receipt's total ("45.99" earns 45); a total of zero
+    or below earns nothing. ValueError for a total that is not a decimal amount."""
+    try:
+        amount = Decimal(total.strip())
+    except InvalidOperation as exc:
+        raise ValueError(f"not an amount: {total!r}") from exc
+    if not amount.is_finite():
+        raise ValueError(f"not an amount: {total!r}")
+    if amount <= 0:
+        return 0
+    return min(math.floor(amount), MAX_POINTS)

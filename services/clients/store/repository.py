@@ -9,13 +9,25 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.clients.domain.model import Client, ClientFields, search_text, sort_key
-from services.clients.store.tables import client_establishments, clients
+from services.clients.domain.model import (
+    MAX_POINTS,
+    Client,
+    ClientFields,
+    LoyaltyCard,
+    search_text,
+    sort_key,
+)
+from services.clients.store.tables import (
+    client_establishments,
+    clients,
+    loyalty_cards,
+    loyalty_credits,
+)
 from services.common.db import insert_ignore, new_id, utcnow
-from services.common.errors import invalid, not_found
+from services.common.errors import DomainError, ErrorCode, invalid, not_found
 
 
 def _to_client(row: Any, establishment_ids: list[str]) -> Client:
@@ -275,3 +287,131 @@ async def find_by_email(
     if row is None:
         return None
     return (await get_many(session, organization_id, [row.id]))[0]
+
+
+# -- loyalty cards (R23) ------------------------------------------------------------------
+
+
+def _to_card(row: Any) -> LoyaltyCard:
+    return LoyaltyCard(
+        id=row.id,
+        client_id=row.client_id,
+        establishment_id=row.establishment_id,
+        points=int(row.points),
+        created_at=row.created_at,
+    )
+
+
+async def create_loyalty_card(
+    session: AsyncConnection, organization_id: str, establishment_id: str, client_id: str
+) -> LoyaltyCard:
+    """A card of the client in the establishment, in the caller's write transaction:
+    NOT_FOUND (clientId) for a client that is not the organization's, CONFLICT when the
+    client has a card there already (the unique key decides, also under concurrency)."""
+    if not await exists(session, organization_id, client_id):
+        raise not_found("client", "clientId")
+    now = utcnow()
+    card = LoyaltyCard(
+        id=new_id(),
+        client_id=client_id,
+        establishment_id=establishment_id,
+        points=0,
+        created_at=now,
+    )
+    created = await insert_ignore(
+        session,
+        loyalty_cards,
+        {
+            "id": card.id,
+            "organization_id": organization_id,
+            "establishment_id": establishment_id,
+            "client_id": client_id,
+            "points": 0,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    if not created:
+        raise DomainError(
+            ErrorCode.CONFLICT,
+            "this client has a loyalty card in this establishment already",
+            "clientId",
+        )
+    return card
+
+
+async def get_loyalty_cards(
+    session: AsyncConnection,
+    organization_id: str,
+    establishment_id: str,
+    client_ids: Sequence[str],
+) -> list[LoyaltyCard]:
+    """The cards of these clients in this establishment only (R23), in the order asked."""
+    if not client_ids:
+        return []
+    rows = await session.execute(
+        select(loyalty_cards).where(
+            loyalty_cards.c.organization_id == organization_id,
+            loyalty_cards.c.establishment_id == establishment_id,
+            loyalty_cards.c.client_id.in_(client_ids),
+        )
+    )
+    by_client = {row.client_id: _to_card(row) for row in rows}
+    return [by_client[c] for c in client_ids if c in by_client]
+
+
+async def credit_loyalty_card(
+    session: AsyncConnection,
+    organization_id: str,
+    establishment_id: str,
+    client_id: str,
+    receipt_id: str,
+    points: int,
+) -> LoyaltyCard | None:
+    """Credit the client's card of this establishment with a receipt's points, in the
+    caller's write transaction: the card after the credit, or None when the client has no
+    card here (R23: a card elsewhere earns nothing) or the receipt credited already (once,
+    whatever the redeliveries: the credit's key is the receipt)."""
+    card_id = (
+        await session.execute(
+            select(loyalty_cards.c.id).where(
+                loyalty_cards.c.organization_id == organization_id,
+                loyalty_cards.c.establishment_id == establishment_id,
+                loyalty_cards.c.client_id == client_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if card_id is None:
+        return None
+    now = utcnow()
+    fresh = await insert_ignore(
+        session,
+        loyalty_credits,
+        {
+            "organization_id": organization_id,
+            "receipt_id": receipt_id,
+            "card_id": card_id,
+            "points": points,
+            "created_at": now,
+        },
+    )
+    if not fresh:
+        return None
+    # One atomic update (concurrent credits add up); a card never passes MAX_POINTS.
+    row = (
+        await session.execute(
+            update(loyalty_cards)
+            .where(
+                loyalty_cards.c.organization_id == organization_id, loyalty_cards.c.id == card_id
+            )
+            .values(
+                points=case(
+                    (loyalty_cards.c.points > MAX_POINTS - points, MAX_POINTS),
+                    else_=loyalty_cards.c.points + points,
+                ),
+                updated_at=now,
+            )
+            .returning(*loyalty_cards.c)
+        )
+    ).one()
+    return _to_card(row)

@@ -3,7 +3,17 @@ starts with it (one organization never spans shards)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Table
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 from services.common.db import UTCDateTime, new_metadata
 from services.common.outbox import outbox_tables
@@ -40,6 +50,35 @@ client_establishments = Table(
     Column("last_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("client_id", "establishment_id"),
     Index("ix_client_establishments_org_est", "organization_id", "establishment_id", "client_id"),
+)
+
+# Loyalty cards (R23): one per client per establishment, belonging to the establishment
+# where it was created; points are earned there only. The unique key (organization first)
+# is also the index of the batch read for a client record.
+loyalty_cards = Table(
+    "loyalty_cards",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(32), nullable=False),
+    Column("establishment_id", String(32), nullable=False),
+    Column("client_id", String(32), ForeignKey("clients.id"), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("organization_id", "establishment_id", "client_id"),
+    CheckConstraint("points >= 0", name="points_not_negative"),
+)
+
+# The receipts that credited a card: a receipt credits once, whatever the redeliveries.
+loyalty_credits = Table(
+    "loyalty_credits",
+    metadata,
+    Column("organization_id", String(32), nullable=False),
+    Column("receipt_id", String(64), nullable=False),
+    Column("card_id", String(32), ForeignKey("loyalty_cards.id"), nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("organization_id", "receipt_id"),
 )
 
 outbox, processed_events = outbox_tables(metadata)

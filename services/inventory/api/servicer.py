@@ -24,6 +24,8 @@ from services.inventory.store.tables import known_establishments, outbox
 
 STOCK_ADJUSTED = EventType("inventory", "stock", "adjusted")
 STOCK_TRANSFERRED = EventType("inventory", "stock", "transferred")
+STOCK_RESERVED = EventType("inventory", "stock", "reserved")
+STOCK_RELEASED = EventType("inventory", "stock", "released")
 
 
 def _ts(value: datetime) -> Timestamp:
@@ -63,6 +65,7 @@ def movement_to_proto(movement: model.StockMovement) -> inventory_pb2.StockMovem
         user_id=movement.user_id or "",
         at=_ts(movement.at),
         transfer_id=movement.transfer_id or "",
+        reservation_id=movement.reservation_id or "",
     )
 
 
@@ -79,6 +82,27 @@ def transfer_to_proto(transfer: model.Transfer) -> inventory_pb2.TransferStockRe
         transfer_id=transfer.id,
         **{"from": level_to_proto(transfer.sent.level)},
     )
+
+
+def reservation_status_to_proto(
+    status: model.ReservationStatus,
+) -> inventory_pb2.ReservationStatus.ValueType:
+    return inventory_pb2.ReservationStatus.Value(f"RESERVATION_STATUS_{status.value}")
+
+
+def earlier_answer(
+    stored: model.Reservation | None, lines: dict[str, int]
+) -> inventory_pb2.ReserveStockResponse | None:
+    """The answer to a ReserveStock whose id is taken already: the first answer again,
+    with the status as it is now (a retry: nothing taken twice); RESERVATION_RELEASED or
+    CONFLICT (other lines) per model.check_same_reservation. None: the id is new."""
+    if stored is None:
+        return None
+    model.check_same_reservation(stored, lines)
+    answer = inventory_pb2.ReserveStockResponse.FromString(stored.response or b"")
+    answer.reservation_id = stored.id
+    answer.status = reservation_status_to_proto(stored.status)
+    return answer
 
 
 def request_hash(method: str, normalized: Message) -> str:
@@ -119,6 +143,18 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         )
         if not any(p.id == product_id for p in reply.products):
             raise not_found("product", "productId")
+
+    async def _check_products_exist(self, product_ids: list[str]) -> None:
+        """Every product of a reservation, in one catalogue call (R13); the first unknown
+        one is NOT_FOUND, its id as the field. Before the write transaction, as above."""
+        stub = catalog_pb2_grpc.CatalogServiceStub(self.ctx.channel("catalog"))
+        reply = await self.ctx.call(
+            "catalog", stub.GetProducts, catalog_pb2.GetProductsRequest(ids=product_ids)
+        )
+        known = {p.id for p in reply.products}
+        for product_id in product_ids:
+            if product_id not in known:
+                raise model.product_not_found(product_id)
 
     async def _precheck_target(
         self, scope: Scope, requested: str, right: Right | None, field: str
@@ -297,4 +333,92 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
             )
         return inventory_pb2.ListMovementsResponse(
             movements=[movement_to_proto(m) for m in movements]
+        )
+
+    # -- the till's saga (R20, R28) -----------------------------------------------------
+
+    async def ReserveStock(
+        self, request: inventory_pb2.ReserveStockRequest, context: grpc.aio.ServicerContext
+    ) -> inventory_pb2.ReserveStockResponse:
+        """Every line out of the session establishment's stock, or none (OUT_OF_STOCK, the
+        short product's id as the field). The same id again answers the first result
+        without taking anything (other lines: CONFLICT); a released id is refused."""
+        scope = current_scope()
+        org = scope.organization_id
+        reservation_id = model.check_reservation_id(request.reservation_id)
+        lines = model.check_reservation_lines((ln.product_id, ln.quantity) for ln in request.lines)
+        # A retry is answered without asking the catalogue (the write transaction decides
+        # again, should it race the first attempt).
+        async with self.ctx.db.read() as session:
+            stored = await repository.get_reservation(
+                session, org, scope.establishment_id, reservation_id
+            )
+        earlier = earlier_answer(stored, lines)
+        if earlier is not None:
+            return earlier
+        await self._check_products_exist(list(lines))
+        async with self.ctx.db.write() as session:
+            # R20, R28: the session establishment, always.
+            est = await access.target_establishment(session, known_establishments, scope, "", None)
+            if not await repository.claim_reservation(session, org, est, reservation_id):
+                stored = await repository.get_reservation(session, org, est, reservation_id)
+                earlier = earlier_answer(stored, lines)
+                assert earlier is not None  # the claim found the row
+                return earlier
+            changes = await repository.reserve(
+                session, org, est, reservation_id, lines, scope.user_id or None
+            )
+            answer = inventory_pb2.ReserveStockResponse(
+                reservation_id=reservation_id,
+                status=reservation_status_to_proto(model.ReservationStatus.HELD),
+                levels=[level_to_proto(c.level) for c in changes],
+            )
+            await repository.store_reservation_response(
+                session, org, est, reservation_id, answer.SerializeToString()
+            )
+            await record_event(
+                session,
+                outbox,
+                STOCK_RESERVED,
+                events_pb2.StockReserved(
+                    reservation_id=reservation_id,
+                    movements=[movement_to_proto(c.movement) for c in changes],
+                    levels=answer.levels,
+                ),
+                scope,
+                establishment_id=est,
+            )
+        self.ctx.wake_relay()
+        return answer
+
+    async def ReleaseStock(
+        self, request: inventory_pb2.ReleaseStockRequest, context: grpc.aio.ServicerContext
+    ) -> inventory_pb2.ReleaseStockResponse:
+        """The compensation of a failed checkout, in the session establishment: a HELD
+        reservation's stock back (released), a released or unknown id left released (not
+        released by this call), a committed one CONFLICT. Another organization's or
+        establishment's reservation of the same id is never touched: here it is unknown."""
+        scope = current_scope()
+        reservation_id = model.check_reservation_id(request.reservation_id)
+        async with self.ctx.db.write() as session:
+            est = await access.target_establishment(session, known_establishments, scope, "", None)
+            outcome = await repository.release(session, scope.organization_id, est, reservation_id)
+            if outcome.released:
+                await record_event(
+                    session,
+                    outbox,
+                    STOCK_RELEASED,
+                    events_pb2.StockReleased(
+                        reservation_id=reservation_id,
+                        levels=[level_to_proto(lv) for lv in outcome.levels],
+                    ),
+                    scope,
+                    establishment_id=est,
+                )
+        if outcome.released:
+            self.ctx.wake_relay()
+        return inventory_pb2.ReleaseStockResponse(
+            reservation_id=reservation_id,
+            status=reservation_status_to_proto(outcome.status),
+            released=outcome.released,
         )

@@ -36,7 +36,8 @@ stock_levels = Table(
 )
 
 # Every change, with its reason, user and time; both movements of a transfer (B02) share
-# transfer_id.
+# transfer_id; the SALE movements of a checkout carry its stock reservation's id (they are
+# the reservation's lines, deleted when it is released).
 stock_movements = Table(
     "stock_movements",
     metadata,
@@ -49,6 +50,7 @@ stock_movements = Table(
     Column("user_id", String(32), nullable=True),
     Column("at", UTCDateTime(), nullable=False),
     Column("transfer_id", String(32), nullable=True),
+    Column("reservation_id", String(64), nullable=True),
     Index(
         "ix_stock_movements_org_est_product_at",
         "organization_id",
@@ -56,6 +58,31 @@ stock_movements = Table(
         "product_id",
         "at",
     ),
+    Index(
+        "ix_stock_movements_org_est_reservation",
+        "organization_id",
+        "establishment_id",
+        "reservation_id",
+    ),
+)
+
+# The till's stock reservations (R20, R28), per organization and establishment: the id is
+# the caller's (one per checkout attempt). HELD, then RELEASED (stock back, movements gone)
+# or COMMITTED (the receipt exists). A release of an id never reserved leaves a RELEASED
+# row without movements (a tombstone), so that a late ReserveStock with it is refused.
+# `response` is the first ReserveStock answer, given again to a retry.
+stock_reservations = Table(
+    "stock_reservations",
+    metadata,
+    Column("organization_id", String(32), nullable=False),
+    Column("establishment_id", String(32), nullable=False),
+    Column("id", String(64), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("response", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("organization_id", "establishment_id", "id"),
+    CheckConstraint("status IN ('HELD', 'RELEASED', 'COMMITTED')", name="status_known"),
 )
 
 # A stock change's idempotency key, per organization and establishment (the sending one for
