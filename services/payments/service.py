@@ -1,4 +1,5 @@
-"""The payments service: the till (deposits for now)."""
+"""The payments service: the till (checkout, receipts, gift cards, subscriptions,
+settlements) and deposits."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import grpc
 from salon.payments.v1 import payments_pb2, payments_pb2_grpc
 from services.common.runtime import ServiceContext, ServiceSpec
 from services.payments.api.servicer import PaymentsServicer
+from services.payments.events.consumers import consumers
 from services.payments.store.tables import metadata, outbox, processed_events
+from services.payments.workers.recovery import recovery_workers
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
@@ -24,6 +27,14 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
-    # The public booking page (R16) and what it needs, without a signed-in user.
-    public_methods=frozenset({"RecordDeposit", "GetDepositsByAppointments"}),
+    # Establishments with their timezones (local days of receipts and reports), and the
+    # appointments counted in reports.
+    consumers=consumers,
+    # Releases the stock of checkouts that never finished (domain/checkout.py).
+    workers=recovery_workers,
+    # The public booking page (R16) and what it needs, without a signed-in user; the
+    # provider's webhook (through the gateway) to refresh a payment (R32).
+    public_methods=frozenset(
+        {"RecordDeposit", "GetDepositsByAppointments", "RefreshProviderPayment"}
+    ),
 )

@@ -28,6 +28,9 @@ class DepositStatus(StrEnum):
     PAID = "PAID"
     APPLIED = "APPLIED"
     REFUNDED = "REFUNDED"
+    # Waiting for the payment provider / refused by it (R32).
+    PENDING = "PENDING"
+    FAILED = "FAILED"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Deposit:
     amount: Decimal
     status: DepositStatus
     created_at: datetime
+    # The receipt that applied it (status APPLIED), whatever establishment checked out.
+    receipt_id: str = ""
 
 
 def _check_id(value: str, field: str) -> str:

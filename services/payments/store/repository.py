@@ -30,7 +30,11 @@ def _to_deposit(row: Any) -> Deposit:
         amount=Decimal(row.amount),
         status=DepositStatus(row.status),
         created_at=row.created_at,
+        receipt_id=row.receipt_id or "",
     )
+
+
+to_deposit = _to_deposit
 
 
 async def record_deposit(
@@ -40,19 +44,21 @@ async def record_deposit(
     appointment_id: str,
     client_id: str,
     amount: Decimal,
+    status: DepositStatus = DepositStatus.PAID,
 ) -> tuple[Deposit, bool]:
     """The appointment's deposit and True when this call wrote it, in the caller's write
     transaction. When the appointment already has one, that deposit and False if the
-    request is the same (a retry), CONFLICT otherwise (see model.check_repeat)."""
-    # No payment provider is connected yet (R32 comes later): a deposit is PAID as soon as
-    # it is recorded, which is when the appointment is booked.
+    request is the same (a retry), CONFLICT otherwise (see model.check_repeat).
+
+    ``status``: PENDING when the establishment's payment provider will collect it (R32),
+    PAID when there is none (the deposit counts as paid on booking)."""
     deposit = Deposit(
         id=new_id(),
         appointment_id=appointment_id,
         client_id=client_id,
         establishment_id=establishment_id,
         amount=amount,
-        status=DepositStatus.PAID,
+        status=status,
         created_at=utcnow(),
     )
     inserted = await insert_ignore(

@@ -1,0 +1,1 @@
+"""Background work of the payments service beside its RPCs."""
