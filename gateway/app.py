@@ -1,18 +1,22 @@
-"""The gateway's Starlette application: POST /graphql, GET /healthz, GET /readyz."""
+"""The gateway's Starlette application: POST /graphql, GET /healthz, GET /readyz, and the
+payment provider's webhook POST /webhooks/mollie/{organization_id} (R32)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -23,16 +27,23 @@ from gateway.context import Context, build_context
 from gateway.grpc_clients import Backends
 from gateway.schema import build_schema
 from gateway.settings import BACKENDS, GatewaySettings
+from gateway.store import tenancy
 from gateway.store.tables import outbox
+from salon.payments.v1 import payments_pb2
 from services.common import migrations
-from services.common.db import Database
+from services.common.db import Database, new_id
 from services.common.nats_conn import connect
 from services.common.outbox import OutboxRelay, ensure_stream
-from services.common.scope import ScopeSigner
+from services.common.scope import Scope, ScopeSigner
 
 log = logging.getLogger("salon.gateway")
 
 MIGRATIONS = Path(__file__).parent / "store" / "migrations"
+# A provider's webhook body is one form field; anything longer is not one.
+MAX_WEBHOOK_BODY = 4096
+MAX_ID = 100
+# A provider's payment id ("tr_WDqYK6vllg"): anything else is not one (and is never logged).
+PAYMENT_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 
 
 @dataclass
@@ -60,6 +71,41 @@ class SalonGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         return await build_context(request, response, self.state_holder["state"])
+
+
+async def _payment_id(request: Request, name: str) -> str | None:
+    """A payment id from a small url-encoded form body; None when absent or not one."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_WEBHOOK_BODY:
+            return None
+    values = parse_qs(body.decode("utf-8", errors="replace"), max_num_fields=20)
+    value = (values.get(name) or [""])[0].strip()
+    return value if PAYMENT_ID.fullmatch(value) else None
+
+
+async def refresh_provider_payment(
+    state: AppState, organization_id: str, establishment_id: str, provider: str, payment_id: str
+) -> None:
+    """Ask payments to fetch the payment from the provider and update its deposit, in a
+    scope without a user for that organization (the webhook carries no session)."""
+    scope = Scope(organization_id, establishment_id, request_id=new_id())
+    try:
+        await state.backends.call(
+            "payments",
+            state.backends.payments.RefreshProviderPayment,
+            payments_pb2.RefreshProviderPaymentRequest(provider=provider, payment_id=payment_id),
+            state.signer.metadata(scope),
+        )
+    except Exception as exc:  # the provider already has its answer: log and go on
+        log.warning(
+            "%s webhook, organization %s, payment %s: not refreshed (%s)",
+            provider,
+            organization_id,
+            payment_id,
+            getattr(exc, "message", None) or exc,
+        )
 
 
 def create_app(settings: GatewaySettings | None = None) -> Starlette:
@@ -118,12 +164,42 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
             status_code=200 if not unavailable else 503,
         )
 
+    async def mollie_webhook(request: Request) -> Response:
+        """R32: Mollie says a payment changed (form field `id`). Known organization: 200 at
+        once with an empty body (Mollie retries anything else), the refresh runs after the
+        answer. Unknown organization: 404; no id: 400."""
+        state = holder.get("state")
+        if state is None:
+            return Response(status_code=503)
+        organization_id = str(request.path_params["organization_id"])
+        establishments: list[tenancy.Establishment] = []
+        if 0 < len(organization_id) <= MAX_ID:
+            async with state.db.read() as conn:
+                establishments = await tenancy.establishments_of(conn, organization_id)
+        if not establishments:
+            return Response(status_code=404)
+        payment_id = await _payment_id(request, "id")
+        if payment_id is None:
+            return Response(status_code=400)
+        return Response(
+            status_code=200,
+            background=BackgroundTask(
+                refresh_provider_payment,
+                state,
+                organization_id,
+                establishments[0].id,
+                "mollie",
+                payment_id,
+            ),
+        )
+
     graphql = SalonGraphQL(holder, production=settings.production)
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/webhooks/mollie/{organization_id}", mollie_webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
     )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -43,6 +44,12 @@ class Loaders:
         self.opening_hours_by_establishment = loader(self._opening_hours)
         self.appointment_by_id = loader(self._appointments)
         self.deposit_by_appointment = loader(self._deposits)
+        # The client record's till side, per client: the session establishment's loyalty
+        # card (R23), deposits (R17) and subscriptions (R24); gift cards organization-wide (R14).
+        self.loyalty_card_by_client = loader(self._loyalty_cards, 500)
+        self.deposits_by_client = loader(self._client_deposits, 500)
+        self.subscriptions_by_client = loader(self._client_subscriptions, 500)
+        self.gift_cards_by_client = loader(self._client_gift_cards, 500)
 
     async def _organizations(self, ids: Sequence[str]) -> list[tenancy.Organization | None]:
         async with self.ctx.state.db.read() as session:
@@ -135,6 +142,75 @@ class Loaders:
         )
         found = {d.appointment_id: d for d in reply.deposits}
         return [found.get(i) for i in ids]
+
+    async def _loyalty_cards(self, ids: Sequence[str]) -> list[clients_pb2.LoyaltyCard | None]:
+        reply = await self.ctx.call(
+            "clients",
+            self.ctx.state.backends.clients.GetLoyaltyCards,
+            clients_pb2.GetLoyaltyCardsRequest(client_ids=list(ids)),
+        )
+        found = {c.client_id: c for c in reply.cards}
+        return [found.get(i) for i in ids]
+
+    # payments.proto reads these one client at a time (no batch RPC): the loader still
+    # collects a whole list's clients, and asks for them concurrently, a bounded number at a
+    # time, in one step of the query instead of one await per field.
+    async def _client_deposits(self, ids: Sequence[str]) -> list[list[payments_pb2.Deposit]]:
+        stub = self.ctx.state.backends.payments
+
+        async def one(client_id: str) -> list[payments_pb2.Deposit]:
+            reply = await self.ctx.call(
+                "payments",
+                stub.ListClientDeposits,
+                payments_pb2.ListClientDepositsRequest(client_id=client_id),
+            )
+            return list(reply.deposits)
+
+        return await _each(ids, one)
+
+    async def _client_subscriptions(
+        self, ids: Sequence[str]
+    ) -> list[list[payments_pb2.PrepaidSubscription]]:
+        stub = self.ctx.state.backends.payments
+
+        async def one(client_id: str) -> list[payments_pb2.PrepaidSubscription]:
+            reply = await self.ctx.call(
+                "payments",
+                stub.ListClientSubscriptions,
+                payments_pb2.ListClientSubscriptionsRequest(client_id=client_id),
+            )
+            return list(reply.subscriptions)
+
+        return await _each(ids, one)
+
+    async def _client_gift_cards(self, ids: Sequence[str]) -> list[list[payments_pb2.GiftCard]]:
+        stub = self.ctx.state.backends.payments
+
+        async def one(client_id: str) -> list[payments_pb2.GiftCard]:
+            reply = await self.ctx.call(
+                "payments",
+                stub.ListClientGiftCards,
+                payments_pb2.ListClientGiftCardsRequest(client_id=client_id),
+            )
+            return list(reply.gift_cards)
+
+        return await _each(ids, one)
+
+
+# At most this many per-client calls in flight for one loader batch.
+PER_CLIENT_CONCURRENCY = 16
+
+T = TypeVar("T")
+
+
+async def _each(ids: Sequence[str], fetch: Callable[[str], Awaitable[T]]) -> list[T]:
+    gate = asyncio.Semaphore(PER_CLIENT_CONCURRENCY)
+
+    async def bounded(key: str) -> T:
+        async with gate:
+            return await fetch(key)
+
+    return list(await asyncio.gather(*(bounded(i) for i in ids)))
 
 
 Key = tuple[str, str]

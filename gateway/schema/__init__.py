@@ -29,6 +29,9 @@ from gateway.schema.clients.mutations import ClientsMutation
 from gateway.schema.clients.queries import ClientsQuery
 from gateway.schema.inventory.mutations import InventoryMutation
 from gateway.schema.inventory.queries import InventoryQuery
+from gateway.schema.payments.mutations import PaymentsMutation
+from gateway.schema.payments.queries import PaymentsQuery
+from gateway.schema.payments.reports import ReportsQuery
 from gateway.schema.tenancy.mutations import TenancyMutation
 from gateway.schema.tenancy.queries import TenancyQuery
 
@@ -42,6 +45,8 @@ class Query(
     BookingQuery,
     PublicQuery,
     MailQuery,
+    PaymentsQuery,
+    ReportsQuery,
 ):
     pass
 
@@ -55,6 +60,7 @@ class Mutation(
     BookingMutation,
     PublicMutation,
     MailMutation,
+    PaymentsMutation,
 ):
     pass
 

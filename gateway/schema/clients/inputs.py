@@ -20,3 +20,8 @@ class UpdateClientInput:
     last_name: str | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET
+
+
+@strawberry.input(description="In the session establishment, one per client there (R23).")
+class CreateLoyaltyCardInput:
+    client_id: strawberry.ID

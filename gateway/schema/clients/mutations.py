@@ -5,8 +5,12 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.schema.base import AUTHENTICATED, UserError, user_errors
-from gateway.schema.clients.inputs import CreateClientInput, UpdateClientInput
-from gateway.schema.clients.types import Client
+from gateway.schema.clients.inputs import (
+    CreateClientInput,
+    CreateLoyaltyCardInput,
+    UpdateClientInput,
+)
+from gateway.schema.clients.types import Client, LoyaltyCard
 from salon.clients.v1 import clients_pb2
 from services.common.errors import DomainError
 
@@ -20,6 +24,12 @@ class CreateClientPayload:
 @strawberry.type
 class UpdateClientPayload:
     client: Client | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CreateLoyaltyCardPayload:
+    loyalty_card: LoyaltyCard | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -71,3 +81,23 @@ class ClientsMutation:
         except DomainError as exc:
             return UpdateClientPayload(errors=user_errors(exc))
         return UpdateClientPayload(client=Client.of(msg))
+
+    @strawberry.mutation(
+        permission_classes=AUTHENTICATED,
+        description="A card of the session establishment: another establishment's record "
+        "of the client does not show it, and points are earned there only (R23).",
+    )
+    async def create_loyalty_card(
+        self, info: Info[Context, None], input: CreateLoyaltyCardInput
+    ) -> CreateLoyaltyCardPayload:
+        ctx = info.context
+        try:
+            msg = await ctx.call(
+                "clients",
+                ctx.state.backends.clients.CreateLoyaltyCard,
+                clients_pb2.CreateLoyaltyCardRequest(client_id=str(input.client_id)),
+            )
+        except DomainError as exc:
+            return CreateLoyaltyCardPayload(errors=user_errors(exc))
+        ctx.loaders.loyalty_card_by_client.prime(msg.client_id, msg, force=True)
+        return CreateLoyaltyCardPayload(loyalty_card=LoyaltyCard.of(msg))

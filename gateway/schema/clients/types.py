@@ -1,4 +1,4 @@
-"""Client and its connection (R10)."""
+"""Client, its connection (R10) and its loyalty card (R23)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,35 @@ from strawberry.types import Info
 
 from gateway.context import Context
 from gateway.schema.base import PageInfo
-from gateway.schema.tenancy.types import Establishment, load_establishments
+from gateway.schema.payments.types import Deposit, GiftCard, PrepaidSubscription
+from gateway.schema.tenancy.types import Establishment, load_establishment, load_establishments
 from salon.booking.v1 import booking_pb2
 from salon.clients.v1 import clients_pb2
-from salon.payments.v1 import payments_pb2
 
 if TYPE_CHECKING:
     from gateway.schema.booking.types import Appointment
-    from gateway.schema.payments.types import Deposit
+
+
+@strawberry.type(
+    description="Belongs to the establishment where it was created; points are earned "
+    "there only (R23)."
+)
+class LoyaltyCard:
+    id: strawberry.ID
+    points: int
+    establishment_id: strawberry.Private[str]
+
+    @classmethod
+    def of(cls, msg: clients_pb2.LoyaltyCard) -> LoyaltyCard:
+        return cls(
+            id=strawberry.ID(msg.id), points=msg.points, establishment_id=msg.establishment_id
+        )
+
+    @strawberry.field
+    async def establishment(self, info: Info[Context, None]) -> Establishment:
+        est = await load_establishment(info, self.establishment_id)
+        assert est is not None
+        return est
 
 
 @strawberry.type(description="A client of the organization's shared file (R10).")
@@ -70,21 +91,37 @@ class Client:
         )
         return [AppointmentType.of(a) for a in reply.appointments]
 
+    # The till side of the record is staff-only: a public operation (the booking page
+    # showing the client it booked for) sees none of it.
+    @strawberry.field(description="The session establishment's card only (R23).")
+    async def loyalty_card(self, info: Info[Context, None]) -> LoyaltyCard | None:
+        if info.context.is_public:
+            return None
+        msg = await info.context.loaders.loyalty_card_by_client.load(str(self.id))
+        return LoyaltyCard.of(msg) if msg is not None else None
+
     @strawberry.field(
         description="Deposits for appointments of the session establishment only (R17)."
     )
-    async def deposits(
-        self, info: Info[Context, None]
-    ) -> list[Annotated[Deposit, strawberry.lazy("gateway.schema.payments.types")]]:
-        from gateway.schema.payments.types import Deposit as DepositType
+    async def deposits(self, info: Info[Context, None]) -> list[Deposit]:
+        if info.context.is_public:
+            return []
+        found = await info.context.loaders.deposits_by_client.load(str(self.id))
+        return [Deposit.of(d) for d in found]
 
-        ctx = info.context
-        reply = await ctx.call(
-            "payments",
-            ctx.state.backends.payments.ListClientDeposits,
-            payments_pb2.ListClientDepositsRequest(client_id=str(self.id)),
-        )
-        return [DepositType.of(d) for d in reply.deposits]
+    @strawberry.field(description="Those sold in the session establishment only (R24).")
+    async def subscriptions(self, info: Info[Context, None]) -> list[PrepaidSubscription]:
+        if info.context.is_public:
+            return []
+        found = await info.context.loaders.subscriptions_by_client.load(str(self.id))
+        return [PrepaidSubscription.of(s) for s in found]
+
+    @strawberry.field(description="Organization-wide (R14).")
+    async def gift_cards(self, info: Info[Context, None]) -> list[GiftCard]:
+        if info.context.is_public:
+            return []
+        found = await info.context.loaders.gift_cards_by_client.load(str(self.id))
+        return [GiftCard.of(g) for g in found]
 
 
 async def prefetch_establishments(info: Info[Context, None], clients: list[Client]) -> None:
