@@ -4,8 +4,10 @@ and a shared client file. Seeded once per data folder."""
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -123,6 +125,16 @@ SET_HOURS = """mutation($input: SetOpeningHoursInput!) { setOpeningHours(input: 
   establishment { id } errors { field code message } } }"""
 BOOK = """mutation($input: BookAppointmentInput!) { bookAppointment(input: $input) {
   appointment { id } errors { field code message } } }"""
+ASSIGN_TERMINAL = """mutation($input: AssignTerminalInput!) { assignPaymentTerminal(input: $input) {
+  terminal { id } errors { field code message } } }"""
+LOYALTY = """mutation($input: CreateLoyaltyCardInput!) { createLoyaltyCard(input: $input) {
+  loyaltyCard { id } errors { field code message } } }"""
+GIFT_CARD = """mutation($input: IssueGiftCardInput!) { issueGiftCard(input: $input) {
+  giftCard { code } errors { field code message } } }"""
+SUBSCRIPTION = """mutation($input: SellSubscriptionInput!) { sellSubscription(input: $input) {
+  subscription { id } errors { field code message } } }"""
+CHECKOUT = """mutation($input: CheckoutInput!) { checkout(input: $input) {
+  receipt { id number } errors { field code message } } }"""
 WEEK = [{"weekday": d, "opens": "09:00", "closes": "18:00"} for d in range(1, 7)]
 CREATE_MENU = """mutation($input: CreateMenuInput!) { createMenu(input: $input) {
   menu { id } errors { field code message } } }"""
@@ -152,6 +164,21 @@ def _next_open_day(timezone: str) -> date:
     return day + timedelta(days=1) if day.isoweekday() == 7 else day
 
 
+def _price(api: Api, field: str, item_id: str) -> Decimal:
+    """The session establishment's price of a service or product. A new establishment gets
+    the shared services through an event, a moment after it is created: wait for it."""
+    deadline = time.monotonic() + 15
+    while True:
+        for item in api(f"{{ {field} {{ id price }} }}")[field]:
+            if item["id"] == item_id:
+                return Decimal(item["price"])
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"demo seeding failed: {item_id} not in this establishment's {field}"
+            )
+        time.sleep(0.2)
+
+
 def seed(graphql_url: str, data_dir: Path) -> bool:
     """Seed once; False when this data folder was already seeded."""
     marker = data_dir / "demo-seeded"
@@ -174,6 +201,7 @@ def seed(graphql_url: str, data_dir: Path) -> bool:
         )
         api.token = signed["session"]["token"]
         est_ids = [signed["session"]["establishment"]["id"]]
+        gift_code = ""
         for name, tz in ESTABLISHMENTS[1:]:
             created = api.mutate(
                 CREATE_EST, "createEstablishment", input={"name": name, "timezone": tz}
@@ -264,6 +292,50 @@ def seed(graphql_url: str, data_dir: Path) -> bool:
                     },
                 )
                 client_ids.append(created_client["client"]["id"])
+            # The till (R14, R23, R24, R28, R31): a terminal, a loyalty card, today's first
+            # receipt; a gift card sold in the first establishment is spent in the last (B08).
+            api.mutate(
+                ASSIGN_TERMINAL,
+                "assignPaymentTerminal",
+                input={"serial": "DEMO-TERMINAL-1", "name": "Counter"},
+            )
+            api.mutate(LOYALTY, "createLoyaltyCard", input={"clientId": client_ids[0]})
+            api.mutate(
+                SUBSCRIPTION,
+                "sellSubscription",
+                input={
+                    "clientId": client_ids[1],
+                    "name": "10 blow-dries",
+                    "visits": 10,
+                    "price": "250.00",
+                },
+            )
+            if index == 0:
+                gift_code = api.mutate(
+                    GIFT_CARD,
+                    "issueGiftCard",
+                    input={"amount": "50.00", "kind": "GENERAL", "clientId": client_ids[2]},
+                )["giftCard"]["code"]
+            total = _price(api, "services", services[0]) + _price(api, "products", products[0])
+            gift_part = Decimal("20.00") if index == len(est_ids) - 1 else Decimal(0)
+            payments = [{"method": "CARD", "amount": str(total - gift_part)}]
+            if gift_part:
+                payments.append(
+                    {"method": "GIFT_CARD", "amount": str(gift_part), "giftCardCode": gift_code}
+                )
+            api.mutate(
+                CHECKOUT,
+                "checkout",
+                input={
+                    "clientId": client_ids[0],
+                    "lines": [
+                        {"serviceId": services[0], "quantity": 1},
+                        {"productId": products[0], "quantity": 1},
+                    ],
+                    "payments": payments,
+                    "idempotencyKey": f"demo-{index}",
+                },
+            )
             # Tomorrow's agenda (or Monday's): a few appointments per staff member, an hour
             # apart between establishments, as Lotte and Mila work in two of them (B09).
             day = _next_open_day(ESTABLISHMENTS[index][1])
