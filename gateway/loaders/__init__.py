@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from strawberry.dataloader import DataLoader
 
@@ -152,65 +151,49 @@ class Loaders:
         found = {c.client_id: c for c in reply.cards}
         return [found.get(i) for i in ids]
 
-    # payments.proto reads these one client at a time (no batch RPC): the loader still
-    # collects a whole list's clients, and asks for them concurrently, a bounded number at a
-    # time, in one step of the query instead of one await per field.
+    # The client record's till side for a whole list of clients: one payments call each.
     async def _client_deposits(self, ids: Sequence[str]) -> list[list[payments_pb2.Deposit]]:
-        stub = self.ctx.state.backends.payments
-
-        async def one(client_id: str) -> list[payments_pb2.Deposit]:
-            reply = await self.ctx.call(
-                "payments",
-                stub.ListClientDeposits,
-                payments_pb2.ListClientDepositsRequest(client_id=client_id),
-            )
-            return list(reply.deposits)
-
-        return await _each(ids, one)
+        reply = await self.ctx.call(
+            "payments",
+            self.ctx.state.backends.payments.ListClientDeposits,
+            payments_pb2.ListClientDepositsRequest(client_ids=list(ids)),
+        )
+        return _by_client(ids, reply.deposits)
 
     async def _client_subscriptions(
         self, ids: Sequence[str]
     ) -> list[list[payments_pb2.PrepaidSubscription]]:
-        stub = self.ctx.state.backends.payments
-
-        async def one(client_id: str) -> list[payments_pb2.PrepaidSubscription]:
-            reply = await self.ctx.call(
-                "payments",
-                stub.ListClientSubscriptions,
-                payments_pb2.ListClientSubscriptionsRequest(client_id=client_id),
-            )
-            return list(reply.subscriptions)
-
-        return await _each(ids, one)
+        reply = await self.ctx.call(
+            "payments",
+            self.ctx.state.backends.payments.ListClientSubscriptions,
+            payments_pb2.ListClientSubscriptionsRequest(client_ids=list(ids)),
+        )
+        return _by_client(ids, reply.subscriptions)
 
     async def _client_gift_cards(self, ids: Sequence[str]) -> list[list[payments_pb2.GiftCard]]:
-        stub = self.ctx.state.backends.payments
-
-        async def one(client_id: str) -> list[payments_pb2.GiftCard]:
-            reply = await self.ctx.call(
-                "payments",
-                stub.ListClientGiftCards,
-                payments_pb2.ListClientGiftCardsRequest(client_id=client_id),
-            )
-            return list(reply.gift_cards)
-
-        return await _each(ids, one)
+        reply = await self.ctx.call(
+            "payments",
+            self.ctx.state.backends.payments.ListClientGiftCards,
+            payments_pb2.ListClientGiftCardsRequest(client_ids=list(ids)),
+        )
+        return _by_client(ids, reply.gift_cards)
 
 
-# At most this many per-client calls in flight for one loader batch.
-PER_CLIENT_CONCURRENCY = 16
+class _OfClient(Protocol):
+    @property
+    def client_id(self) -> str: ...
 
-T = TypeVar("T")
+
+C = TypeVar("C", bound=_OfClient)
 
 
-async def _each(ids: Sequence[str], fetch: Callable[[str], Awaitable[T]]) -> list[T]:
-    gate = asyncio.Semaphore(PER_CLIENT_CONCURRENCY)
-
-    async def bounded(key: str) -> T:
-        async with gate:
-            return await fetch(key)
-
-    return list(await asyncio.gather(*(bounded(i) for i in ids)))
+def _by_client(ids: Sequence[str], items: Iterable[C]) -> list[list[C]]:
+    """Items grouped by their client, in the order of ``ids`` (the service's order kept)."""
+    grouped: dict[str, list[C]] = {i: [] for i in ids}
+    for item in items:
+        if item.client_id in grouped:
+            grouped[item.client_id].append(item)
+    return [grouped[i] for i in ids]
 
 
 Key = tuple[str, str]

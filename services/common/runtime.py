@@ -142,10 +142,10 @@ class ServiceProcess:
         """Drain calls, then stop consuming, flush the outbox, close connections."""
         if self.server is not None:
             await self.server.stop(self.settings.shutdown_grace_seconds)
-        for worker in self.workers:
-            await worker.stop()
-        for consumer in self.consumers:
-            await consumer.stop()
+        # Together: each consumer lets its fetch under way end (up to FETCH_WAIT), so one
+        # after the other would add those waits up.
+        await asyncio.gather(*(worker.stop() for worker in self.workers))
+        await asyncio.gather(*(consumer.stop() for consumer in self.consumers))
         if self.ctx.relay is not None:
             await self.ctx.relay.stop()
         for channel in self.ctx.channels.values():

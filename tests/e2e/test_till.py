@@ -667,7 +667,7 @@ def test_R32_no_provider_connected_reads_null(gql: Gql) -> None:
 # ------------------------------------------------------------------ the client list
 
 
-def test_a_client_list_with_its_till_fields_asks_clients_once(gql: Gql) -> None:
+def test_a_client_list_with_its_till_fields_asks_each_service_once(gql: Gql) -> None:
     till = Till(gql)
     till.switch(till.a)
     for i in range(5):
@@ -680,8 +680,9 @@ def test_a_client_list_with_its_till_fields_asks_clients_once(gql: Gql) -> None:
     nodes = [e["node"] for e in body["data"]["clients"]["edges"]]
     assert len(nodes) == 6
     assert sum(1 for n in nodes if n["loyaltyCard"] is not None) == 5
-    # One ListClients and one GetLoyaltyCards for the whole page, whatever its length.
-    assert body["extensions"]["backendCalls"]["clients"] == 2
+    # One ListClients and one GetLoyaltyCards for the whole page, whatever its length, and
+    # one payments call each for deposits, subscriptions and gift cards.
+    assert body["extensions"]["backendCalls"] == {"clients": 2, "payments": 3}
 
 
 # ------------------------------------------------------------------ the provider's webhook
@@ -729,3 +730,68 @@ def test_R28_a_day_of_receipts_fetches_its_relations_in_one_call_per_service(gql
     assert {r["client"]["id"] for r in receipts} == {till.client}
     assert [r["appointment"]["id"] for r in receipts if r["appointment"]] == [appointment]
     assert body["extensions"]["backendCalls"] == {"payments": 1, "clients": 1, "booking": 1}
+
+
+# ------------------------------------------------------------------ the README's session
+
+
+def test_the_READMEs_till_session_a_product_a_gift_card_of_A_and_a_deposit_of_A_paid_in_B(
+    gql: Gql,
+) -> None:
+    """Steps 13-16 of the README: a gift card sold in A, a client's online deposit in A, a
+    checkout in B of a service and a product paid by the deposit (by itself), the gift card
+    and a card; then the gift card's balance, the settlement, B's till and report and the
+    organization report agree with it."""
+    till = Till(gql)
+    till.switch(till.a)
+    card = till.gift_card("50.00")
+    booked = gql.as_(None)(
+        PUBLIC_BOOK,
+        input={
+            "establishmentId": till.a,
+            "serviceId": till.service,
+            "start": _at(till.day, 11),
+            "firstName": "Nora",
+            "lastName": "Online",
+            "email": unique_email("nora"),
+            "deposit": "10.00",
+        },
+    )["publicBook"]
+    assert booked["errors"] == []
+    nora = booked["appointment"]["client"]["id"]
+
+    till.switch(till.b)
+    stock_before = till.stock(till.b)
+    paid = till.checkout(
+        [
+            {"method": "GIFT_CARD", "amount": "20.00", "giftCardCode": card["code"]},
+            {"method": "CARD", "amount": "28.50"},
+        ],
+        lines=[{"serviceId": till.service}, {"productId": till.shampoo}],
+        clientId=nora,
+    )
+    assert paid["errors"] == []
+    receipt = paid["receipt"]
+    assert (receipt["establishment"]["id"], receipt["total"]) == (till.b, "58.50")
+    assert [d["amount"] for d in receipt["depositsApplied"]] == ["10.00"]
+    assert sorted((p["method"], p["amount"]) for p in receipt["payments"]) == [
+        ("CARD", "28.50"),
+        ("DEPOSIT", "10.00"),
+        ("GIFT_CARD", "20.00"),
+    ]
+    assert till.stock(till.b) == stock_before - 1
+    assert till.balance(card["code"]) == "30.00"
+
+    day = _local_day(receipt["createdAt"]).isoformat()
+    settlements = till.api(SETTLEMENTS, **{"from": day, "to": day})["settlementReport"]
+    assert [
+        (s["fromEstablishment"]["id"], s["toEstablishment"]["id"], s["amount"]) for s in settlements
+    ] == [(till.a, till.b, "20.00")]
+    listed = till.api(RECEIPTS, date=day, est=None)["receipts"]
+    assert [r["number"] for r in listed] == ["000001"]
+    report = till.api(REPORT, **{"from": day, "to": day, "est": None})["report"]
+    assert (report["revenue"], report["productsSold"], report["receipts"]) == ("58.50", 1, 1)
+    whole = till.api(ORGANIZATION_REPORT, **{"from": day, "to": day})["organizationReport"]
+    assert whole["totalRevenue"] == "58.50"
+    by_establishment = {r["establishment"]["id"]: r["revenue"] for r in whole["establishments"]}
+    assert by_establishment[till.b] == "58.50" and by_establishment[till.a] == "0.00"

@@ -4,6 +4,7 @@ settings. New service tests use this instead of repeating the set-up."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -77,15 +78,21 @@ async def running(
     one learns the addresses of those started before it (``<name>_addr``)."""
     running = Services()
     async with AsyncExitStack() as stack:
+
+        async def stop_all() -> None:
+            # Together, as separate processes would stop: each waits for its consumers'
+            # fetches under way, and one after the other would add those waits up.
+            await asyncio.gather(*(p.stop() for p in running.processes.values()))
+
+        stack.push_async_callback(stop_all)
         for name, spec in specs.items():
             peers = {f"{peer}_addr": f"127.0.0.1:{port}" for peer, port in running.ports.items()}
             extra = {**peers, **(settings_extra or {}).get(name, {})}
             process = ServiceProcess(spec, settings(databases[name], nats_url, **extra))
             port = await process.start()
-            stack.push_async_callback(process.stop)
+            running.processes[name] = process
             channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
             stack.push_async_callback(channel.close)
             running.ports[name] = port
             running.channels[name] = channel
-            running.processes[name] = process
         yield running

@@ -11,6 +11,7 @@ the same transaction and wakes the relay after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
 import grpc
@@ -90,6 +91,20 @@ async def _local_now(
         await cards_repository.establishment_timezone(session, organization_id, establishment_id)
     )
     return datetime.now(tz)
+
+
+def _client_ids(client_id: str, client_ids: Sequence[str]) -> list[str]:
+    """One client (client_id) or a list's clients (client_ids, each once, at most
+    model.MAX_BATCH): the client record's reads, batched for a list of clients."""
+    if client_ids:
+        if client_id:
+            raise DomainError(ErrorCode.INVALID, "give client_id or client_ids", "clientIds")
+        if len(client_ids) > model.MAX_BATCH:
+            raise DomainError(
+                ErrorCode.INVALID, f"at most {model.MAX_BATCH} ids per call", "clientIds"
+            )
+        return [model.check_client_id(c) for c in dict.fromkeys(client_ids)]
+    return [model.check_client_id(client_id)]
 
 
 async def _with_checkout_urls(
@@ -207,10 +222,10 @@ class PaymentsServicer(provider.ProviderApi, payments_pb2_grpc.PaymentsServiceSe
         # R17: the client record shows a deposit only in the appointment's establishment,
         # so only the session establishment's deposits, whatever the caller's rights.
         scope = current_scope()
-        client_id = model.check_client_id(request.client_id)
+        client_ids = _client_ids(request.client_id, request.client_ids)
         async with self.ctx.db.read() as session:
             deposits = await repository.list_client_deposits(
-                session, scope.organization_id, scope.establishment_id, client_id
+                session, scope.organization_id, scope.establishment_id, client_ids
             )
             return await _with_checkout_urls(session, scope.organization_id, deposits)
 
@@ -324,10 +339,10 @@ class PaymentsServicer(provider.ProviderApi, payments_pb2_grpc.PaymentsServiceSe
     ) -> payments_pb2.GetGiftCardsResponse:
         # R14: the organization's, whatever establishment sold them.
         scope = current_scope()
-        client_id = cards.check_id(request.client_id, "clientId")
+        client_ids = _client_ids(request.client_id, request.client_ids)
         async with self.ctx.db.read() as session:
             found = await cards_repository.client_gift_cards(
-                session, scope.organization_id, client_id
+                session, scope.organization_id, client_ids
             )
         return gift_cards_to_proto(found)
 
@@ -371,10 +386,10 @@ class PaymentsServicer(provider.ProviderApi, payments_pb2_grpc.PaymentsServiceSe
     ) -> payments_pb2.ListSubscriptionsResponse:
         # R24: only the session establishment's, whatever the caller's rights.
         scope = current_scope()
-        client_id = cards.check_id(request.client_id, "clientId")
+        client_ids = _client_ids(request.client_id, request.client_ids)
         async with self.ctx.db.read() as session:
             found = await cards_repository.client_subscriptions(
-                session, scope.organization_id, scope.establishment_id, client_id
+                session, scope.organization_id, scope.establishment_id, client_ids
             )
         return payments_pb2.ListSubscriptionsResponse(
             subscriptions=[subscription_to_proto(s) for s in found]

@@ -208,12 +208,15 @@ async def gift_cards_by_ids(
 
 
 async def client_gift_cards(
-    conn: AsyncConnection, organization_id: str, client_id: str
+    conn: AsyncConnection, organization_id: str, client_ids: Sequence[str]
 ) -> list[GiftCard]:
-    """A client's gift cards in every establishment (R14), newest first."""
+    """Clients' gift cards in every establishment (R14), newest first."""
     rows = await conn.execute(
         select(gift_cards)
-        .where(gift_cards.c.organization_id == organization_id, gift_cards.c.client_id == client_id)
+        .where(
+            gift_cards.c.organization_id == organization_id,
+            gift_cards.c.client_id.in_(list(client_ids)),
+        )
         .order_by(gift_cards.c.created_at.desc(), gift_cards.c.id.desc())
     )
     return [to_gift_card(row) for row in rows]
@@ -274,15 +277,15 @@ async def subscriptions_by_ids(
 
 
 async def client_subscriptions(
-    conn: AsyncConnection, organization_id: str, establishment_id: str, client_id: str
+    conn: AsyncConnection, organization_id: str, establishment_id: str, client_ids: Sequence[str]
 ) -> list[Subscription]:
-    """A client's subscriptions sold in one establishment (R24), newest first."""
+    """Clients' subscriptions sold in one establishment (R24), newest first."""
     rows = await conn.execute(
         select(subscriptions)
         .where(
             subscriptions.c.organization_id == organization_id,
             subscriptions.c.establishment_id == establishment_id,
-            subscriptions.c.client_id == client_id,
+            subscriptions.c.client_id.in_(list(client_ids)),
         )
         .order_by(subscriptions.c.created_at.desc(), subscriptions.c.id.desc())
     )

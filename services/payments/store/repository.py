@@ -106,15 +106,15 @@ async def get_by_appointments(
 
 
 async def list_client_deposits(
-    session: AsyncConnection, organization_id: str, establishment_id: str, client_id: str
+    session: AsyncConnection, organization_id: str, establishment_id: str, client_ids: Sequence[str]
 ) -> list[Deposit]:
-    """A client's deposits for appointments of one establishment (R17), newest first."""
+    """Clients' deposits for appointments of one establishment (R17), newest first."""
     rows = await session.execute(
         select(deposits)
         .where(
             deposits.c.organization_id == organization_id,
             deposits.c.establishment_id == establishment_id,
-            deposits.c.client_id == client_id,
+            deposits.c.client_id.in_(list(client_ids)),
         )
         .order_by(deposits.c.created_at.desc(), deposits.c.id.desc())
     )

@@ -254,8 +254,8 @@ async def _untouched(w: World, balance: str = "50.00", visits: int = 2) -> None:
             )
         ).scalar_one_or_none()
         card = await cards_repository.gift_card_by_code(conn, w.org, w.card_code)
-        [sub] = await cards_repository.client_subscriptions(conn, w.org, w.a, w.client)
-        [deposit] = await repository.list_client_deposits(conn, w.org, w.b, w.client)
+        [sub] = await cards_repository.client_subscriptions(conn, w.org, w.a, [w.client])
+        [deposit] = await repository.list_client_deposits(conn, w.org, w.b, [w.client])
     assert counter in (None, 0)
     assert card.balance == Decimal(balance)
     assert sub.visits_left == visits

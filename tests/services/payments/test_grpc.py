@@ -288,3 +288,29 @@ async def test_unknown_receipt_ids_are_left_out_of_the_batch_read(stack: Stack) 
         payments_pb2.GetReceiptsRequest(ids=[_id(), _id()]), metadata=_md(_id(), _id()), timeout=5
     )
     assert list(reply.receipts) == []
+
+
+async def test_R17_a_list_of_clients_reads_its_deposits_in_one_call(stack: Stack) -> None:
+    """The client list's batch read: every client's deposits of the session establishment
+    in one call, each carrying its client; one client or a list, not both."""
+    org, a, b = _id(), _id(), _id()
+    ann, bob, cas = _id(), _id(), _id()
+    await _record(stack, org, a, _id(), ann, "10.00")
+    await _record(stack, org, a, _id(), bob, "15.00")
+    await _record(stack, org, b, _id(), cas, "20.00")
+    reply = await stack.payments.ListClientDeposits(
+        payments_pb2.ListClientDepositsRequest(client_ids=[ann, bob, cas, ann]),
+        metadata=_md(org, a),
+        timeout=5,
+    )
+    assert sorted((d.client_id, d.amount) for d in reply.deposits) == sorted(
+        [(ann, "10.00"), (bob, "15.00")]
+    )
+    both = payments_pb2.ListClientDepositsRequest(client_id=ann, client_ids=[bob])
+    error = await _error(stack.payments.ListClientDeposits(both, metadata=_md(org, a), timeout=5))
+    assert (error.code, error.field) == (ErrorCode.INVALID, "clientIds")
+    too_many = payments_pb2.ListClientDepositsRequest(client_ids=[_id() for _ in range(1001)])
+    error = await _error(
+        stack.payments.ListClientDeposits(too_many, metadata=_md(org, a), timeout=5)
+    )
+    assert (error.code, error.field) == (ErrorCode.INVALID, "clientIds")

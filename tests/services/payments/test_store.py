@@ -65,8 +65,8 @@ async def test_R17_a_deposit_is_listed_in_its_establishment_only(db: Database) -
     assert created and deposit.status is DepositStatus.PAID
     assert (deposit.establishment_id, deposit.amount) == (a, Decimal("12.50"))
     async with db.read() as session:
-        in_a = await repository.list_client_deposits(session, org, a, client)
-        in_b = await repository.list_client_deposits(session, org, b, client)
+        in_a = await repository.list_client_deposits(session, org, a, [client])
+        in_b = await repository.list_client_deposits(session, org, b, [client])
         found = await repository.get_by_appointments(session, org, [appointment])
     assert in_a == [deposit] and in_b == [] and found == [deposit]
     assert deposit.created_at.tzinfo is not None
@@ -94,7 +94,7 @@ async def test_R01_another_organization_sees_nothing_and_has_its_own_appointment
     ours, _ = await _record(db, org, est, appointment, client, "10.00")
     async with db.read() as session:
         assert await repository.get_by_appointments(session, other, [appointment]) == []
-        assert await repository.list_client_deposits(session, other, est, client) == []
+        assert await repository.list_client_deposits(session, other, est, [client]) == []
     # The same ids under another organization are another appointment: no conflict.
     theirs, created = await _record(db, other, est, appointment, client, "99.00")
     assert created and theirs.id != ours.id
@@ -111,7 +111,7 @@ async def test_batch_read_in_the_order_asked_and_client_list_newest_first(db: Da
         found = await repository.get_by_appointments(
             session, org, ["appt-3", "none", "appt-1", "appt-2"]
         )
-        listed = await repository.list_client_deposits(session, org, a, client)
+        listed = await repository.list_client_deposits(session, org, a, [client])
         assert await repository.get_by_appointments(session, org, []) == []
     assert found == [in_b, first, second]
     assert listed == [second, first]

@@ -109,10 +109,12 @@ class GetDepositsResponse(_message.Message):
     def __init__(self, deposits: _Optional[_Iterable[_Union[Deposit, _Mapping]]] = ...) -> None: ...
 
 class ListClientDepositsRequest(_message.Message):
-    __slots__ = ("client_id",)
+    __slots__ = ("client_id", "client_ids")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IDS_FIELD_NUMBER: _ClassVar[int]
     client_id: str
-    def __init__(self, client_id: _Optional[str] = ...) -> None: ...
+    client_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, client_id: _Optional[str] = ..., client_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CheckoutLine(_message.Message):
     __slots__ = ("service_id", "product_id", "quantity")
@@ -283,10 +285,12 @@ class GetGiftCardsResponse(_message.Message):
     def __init__(self, gift_cards: _Optional[_Iterable[_Union[GiftCard, _Mapping]]] = ...) -> None: ...
 
 class ListClientGiftCardsRequest(_message.Message):
-    __slots__ = ("client_id",)
+    __slots__ = ("client_id", "client_ids")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IDS_FIELD_NUMBER: _ClassVar[int]
     client_id: str
-    def __init__(self, client_id: _Optional[str] = ...) -> None: ...
+    client_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, client_id: _Optional[str] = ..., client_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class PrepaidSubscription(_message.Message):
     __slots__ = ("id", "name", "establishment_id", "client_id", "visits", "visits_left", "price", "valid_until", "created_at")
@@ -325,10 +329,12 @@ class SellSubscriptionRequest(_message.Message):
     def __init__(self, client_id: _Optional[str] = ..., name: _Optional[str] = ..., visits: _Optional[int] = ..., price: _Optional[str] = ..., valid_until: _Optional[str] = ...) -> None: ...
 
 class ListClientSubscriptionsRequest(_message.Message):
-    __slots__ = ("client_id",)
+    __slots__ = ("client_id", "client_ids")
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IDS_FIELD_NUMBER: _ClassVar[int]
     client_id: str
-    def __init__(self, client_id: _Optional[str] = ...) -> None: ...
+    client_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, client_id: _Optional[str] = ..., client_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ListSubscriptionsResponse(_message.Message):
     __slots__ = ("subscriptions",)
