@@ -38,6 +38,8 @@ class ErrorCode(StrEnum):
     RESERVATION_RELEASED = "RESERVATION_RELEASED"
     # The service lacks a setting the operation needs (e.g. SALON_PAYMENTS_KEY).
     NOT_CONFIGURED = "NOT_CONFIGURED"
+    # Too many failed attempts (logins): wait and try again.
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
 
 
 _GRPC_CODE = {
