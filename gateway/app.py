@@ -1,5 +1,6 @@
-"""The gateway's Starlette application: POST /graphql, GET /healthz, GET /readyz, and the
-payment provider's webhook POST /webhooks/mollie/{organization_id} (R32)."""
+"""The gateway's Starlette application: POST /graphql, GraphQL subscriptions over WebSocket
+at /graphql (graphql-transport-ws), GET /healthz, GET /readyz, and the payment provider's
+webhook POST /webhooks/mollie/{organization_id} (R32)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -17,14 +19,27 @@ from nats.aio.client import Client as NatsClient
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.context import Context, build_context
+from gateway.events.audit import AuditConsumer
+from gateway.events.hub import EventHub
+from gateway.events.websocket import (
+    MAX_SUBSCRIPTIONS,
+    SocketContext,
+    SubscriptionsOnly,
+    authenticate,
+    socket_context,
+)
 from gateway.grpc_clients import Backends
+from gateway.protection import BodySizeLimit, Limits, LoginThrottle
 from gateway.schema import build_schema
 from gateway.settings import BACKENDS, GatewaySettings
 from gateway.store import tenancy
@@ -54,6 +69,14 @@ class AppState:
     signer: ScopeSigner
     nc: NatsClient | None = None
     relay: OutboxRelay | None = None
+    # B04: every event into the audit log; B06: events to GraphQL subscriptions.
+    audit: AuditConsumer | None = None
+    hub: EventHub | None = None
+    # Failed logins, counted in the gateway's database (gateway/protection/login.py).
+    login_throttle: LoginThrottle = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.login_throttle = LoginThrottle(self.db, self.settings)
 
     def wake_relay(self) -> None:
         if self.relay is not None:
@@ -61,16 +84,32 @@ class AppState:
 
 
 class SalonGraphQL(GraphQL[Context, None]):
-    def __init__(self, state_holder: dict[str, AppState], production: bool) -> None:
+    # Over WebSocket: subscriptions only (gateway/events/websocket.py).
+    graphql_transport_ws_handler_class = SubscriptionsOnly
+
+    def __init__(
+        self, state_holder: dict[str, AppState], production: bool, limits: Limits | None = None
+    ) -> None:
         super().__init__(
-            build_schema(production=production),
+            build_schema(production=production, limits=limits),
             graphql_ide=None if production else "graphiql",
             allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         )
         self.state_holder = state_holder
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        if isinstance(request, WebSocket):
+            return await socket_context(request, self.state_holder["state"])
         return await build_context(request, response, self.state_holder["state"])
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        """connection_init: no valid session, the connection closes with 4403."""
+        assert isinstance(context, SocketContext)
+        await authenticate(context)
+        return UNSET
 
 
 async def _payment_id(request: Request, name: str) -> str | None:
@@ -127,11 +166,16 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         await ensure_stream(js, settings.events_stream, settings.events_max_age_days)
         state.relay = OutboxRelay(db, outbox, js)
         state.relay.start()
+        state.audit = AuditConsumer(js, db, stream=settings.events_stream)
+        state.audit.start()
+        state.hub = EventHub(state.nc)
         holder["state"] = state
         log.info("gateway ready")
         try:
             yield
         finally:
+            await state.hub.stop()
+            await state.audit.stop()
             await state.relay.stop()
             await state.backends.close()
             try:
@@ -193,13 +237,16 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
             ),
         )
 
-    graphql = SalonGraphQL(holder, production=settings.production)
+    graphql = SalonGraphQL(holder, production=settings.production, limits=Limits.of(settings))
     return Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/webhooks/mollie/{organization_id}", mollie_webhook, methods=["POST"]),
         ],
         lifespan=lifespan,
+        # Bodies above SALON_MAX_BODY_BYTES: 413 before they are read (gateway/protection).
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
     )

@@ -18,3 +18,21 @@ class GatewaySettings(CommonSettings):
     csrf_cookie: str = "salon_csrf"
     # Batch and cache reads per request (off only to measure what they save: bench/).
     dataloaders: bool = True
+
+    # What one GraphQL operation may ask for (gateway/protection). Nested fields with a
+    # selection of their own, below the root:
+    graphql_max_depth: int = Field(default=12, ge=1, le=100)
+    # Aliased fields in a document, fragments counted where they are spread.
+    graphql_max_aliases: int = Field(default=30, ge=0, le=1000)
+    # Lexical tokens in a document (the parser stops there).
+    graphql_max_tokens: int = Field(default=4000, ge=100, le=100_000)
+    # Static cost of an operation: 1 per field, a list's fields times its `first` or 10
+    # (see gateway/protection/cost.py); reported in `extensions.cost`.
+    graphql_max_cost: int = Field(default=20_000, ge=1, le=10_000_000)
+    # Bytes of one HTTP request body; more is answered 413 before any parsing.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # Failed logins per e-mail address and per client address within the window; beyond,
+    # `login` answers TOO_MANY_ATTEMPTS without looking at the password.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_max_failures_per_ip: int = Field(default=20, ge=1, le=100_000)
+    login_window_seconds: int = Field(default=15 * 60, ge=1, le=24 * 3600)

@@ -5,19 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.extensions.base_extension import SchemaExtension
 from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.schema.config import StrawberryConfig
 
 from gateway.errors import should_mask
+from gateway.protection import Limits, schema_extensions
+from gateway.schema.audit.queries import AuditQuery
 from gateway.schema.base import MONEY_SCALAR, BackendCalls, Money
 from gateway.schema.booking.mails import MailMutation, MailQuery
 from gateway.schema.booking.mutations import BookingMutation
@@ -27,6 +22,7 @@ from gateway.schema.catalog.mutations import CatalogMutation
 from gateway.schema.catalog.queries import CatalogQuery
 from gateway.schema.clients.mutations import ClientsMutation
 from gateway.schema.clients.queries import ClientsQuery
+from gateway.schema.events.subscriptions import EventsSubscription
 from gateway.schema.inventory.mutations import InventoryMutation
 from gateway.schema.inventory.queries import InventoryQuery
 from gateway.schema.payments.mutations import PaymentsMutation
@@ -47,6 +43,7 @@ class Query(
     MailQuery,
     PaymentsQuery,
     ReportsQuery,
+    AuditQuery,
 ):
     pass
 
@@ -65,14 +62,18 @@ class Mutation(
     pass
 
 
-def build_schema(*, production: bool = False) -> strawberry.Schema:
+@strawberry.type
+class Subscription(EventsSubscription):
+    pass
+
+
+def build_schema(*, production: bool = False, limits: Limits | None = None) -> strawberry.Schema:
     # Factories: a fresh extension per operation (the caches are module-level, shared).
+    # The limits (depth, aliases, tokens, `first`, cost) are gateway/protection's.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaskErrors(should_mask_error=should_mask),
         BackendCalls,
-        lambda: QueryDepthLimiter(max_depth=12),
-        lambda: MaxAliasesLimiter(max_alias_count=30),
-        lambda: MaxTokensLimiter(max_token_count=4000),
+        *schema_extensions(limits or Limits(), production=production),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
@@ -81,6 +82,7 @@ def build_schema(*, production: bool = False) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True, scalar_map={Money: MONEY_SCALAR}),
     )

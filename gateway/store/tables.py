@@ -1,4 +1,5 @@
-"""What the gateway owns: organizations, establishments, users, memberships, sessions."""
+"""What the gateway owns: organizations, establishments, users, memberships, sessions, the
+audit log (B04) and the failed logins the login throttle counts."""
 
 from __future__ import annotations
 
@@ -78,6 +79,38 @@ sessions = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("expires_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
+)
+
+# B04: one row per event of any part (the gateway's audit consumer), newest read first.
+audit_entries = Table(
+    "audit_entries",
+    metadata,
+    Column("organization_id", String(32), nullable=False),
+    # The event id (ce-id): a redelivered event finds its row and adds none.
+    Column("event_id", String(64), nullable=False),
+    # Null for organization-level changes (a shared service created, the organization).
+    Column("establishment_id", String(32), nullable=True),
+    # ce-actorid; null when no user acted (the public booking page, a provider's webhook).
+    Column("user_id", String(32), nullable=True),
+    Column("action", String(120), nullable=False),
+    Column("subject", String(250), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("organization_id", "event_id"),
+    Index("ix_audit_entries_org_est_at", "organization_id", "establishment_id", "at"),
+    Index("ix_audit_entries_org_at", "organization_id", "at"),
+)
+
+# One row per login attempt that failed or is still being checked (gateway/protection/
+# login.py), under two keys: the SHA-256 of the e-mail address and of the client address.
+# Before any organization is known, so no organization_id; rows older than the window go.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("throttle_key", String(64), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+    Index("ix_login_failures_key_at", "throttle_key", "at"),
+    Index("ix_login_failures_at", "at"),
 )
 
 outbox, processed_events = outbox_tables(metadata)

@@ -114,19 +114,40 @@ class TenancyMutation:
             return SignUpPayload(errors=user_errors(exc))
         return SignUpPayload(session=await _start_session(info, user, est.id))
 
-    @strawberry.mutation(description="Wrong password and unknown e-mail give the same answer.")
+    @strawberry.mutation(
+        description="Wrong password and unknown e-mail give the same answer. After too many "
+        "failures for the e-mail address or from the client's address: TOO_MANY_ATTEMPTS."
+    )
     async def login(self, info: Info[Context, None], input: LoginInput) -> LoginPayload:
         wrong = LoginPayload(
             errors=[UserError(field=None, code=ErrorCode.INVALID, message=WRONG_LOGIN)]
         )
+        ctx = info.context
+        client = ctx.request.client
+        attempt = await ctx.state.login_throttle.attempt(
+            input.email, client.host if client else None
+        )
+        if not attempt.allowed:
+            minutes = -(-attempt.retry_after // 60)
+            return LoginPayload(
+                errors=[
+                    UserError(
+                        field=None,
+                        code=ErrorCode.TOO_MANY_ATTEMPTS,
+                        message=f"too many failed logins: try again in {minutes} minute(s)",
+                    )
+                ]
+            )
+        # From here, a failure stays counted; only a right password uncounts the attempt.
         if len(input.email) > validation.MAX_EMAIL or len(input.password) > 256:
             await verify_password(None, input.password[:256])
             return wrong
-        async with info.context.state.db.read() as session:
+        async with ctx.state.db.read() as session:
             found = await tenancy.user_for_login(session, input.email)
         if not await verify_password(found[1] if found else None, input.password):
             return wrong
         assert found is not None
+        await ctx.state.login_throttle.succeeded(attempt)
         user = found[0]
         async with info.context.state.db.read() as session:
             if input.establishment_id:
