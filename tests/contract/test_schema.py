@@ -69,7 +69,8 @@ def _differences(project_sdl: str, contract_sdl: str) -> list[str]:
 
 # Values we add to the contract's enums, on purpose and listed here, so a client's
 # exhaustive switch is only ever extended knowingly: the till's error codes (R24, the
-# checkout saga, a service missing a setting, login throttling) and deposits waiting for the provider (R32).
+# checkout saga, a service missing a setting), the gateway's limits and login throttling,
+# and deposits waiting for the provider (R32).
 ADDED_ENUM_VALUES: dict[str, set[str]] = {
     "ErrorCode": {
         "EXPIRED",
