@@ -163,7 +163,9 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         )
         state.nc = await connect(settings.nats_url, "salon-gateway")
         js = state.nc.jetstream()
-        await ensure_stream(js, settings.events_stream, settings.events_max_age_days)
+        await ensure_stream(
+            js, settings.events_stream, settings.events_max_age_days, settings.events_replicas
+        )
         state.relay = OutboxRelay(db, outbox, js)
         state.relay.start()
         state.audit = AuditConsumer(js, db, stream=settings.events_stream)

@@ -98,13 +98,18 @@ async def record_event(
     return event_id
 
 
-async def ensure_stream(js: JetStreamContext, name: str, max_age_days: int) -> None:
+async def ensure_stream(
+    js: JetStreamContext, name: str, max_age_days: int, replicas: int = 1
+) -> None:
+    """The events stream, created by whichever part starts first. ``replicas``: 3 on a
+    JetStream cluster (SALON_EVENTS_REPLICAS); an existing stream keeps its own."""
     config = StreamConfig(
         name=name,
         subjects=["salon.>"],
         storage=StorageType.FILE,
         duplicate_window=timedelta(minutes=2).total_seconds(),
         max_age=timedelta(days=max_age_days).total_seconds(),
+        num_replicas=replicas,
     )
     try:
         await js.add_stream(config)

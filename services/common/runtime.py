@@ -112,7 +112,12 @@ class ServiceProcess:
         await migrations.upgrade(self.db, self.spec.migrations)
         self.nc = await connect(self.settings.nats_url, f"salon-{self.spec.name}")
         js = self.nc.jetstream()
-        await ensure_stream(js, self.settings.events_stream, self.settings.events_max_age_days)
+        await ensure_stream(
+            js,
+            self.settings.events_stream,
+            self.settings.events_max_age_days,
+            self.settings.events_replicas,
+        )
         self.ctx.js = js
         self.ctx.relay = OutboxRelay(self.db, self.spec.outbox, js)
         self.ctx.relay.start()

@@ -29,6 +29,8 @@ class CommonSettings(BaseSettings):
     shutdown_grace_seconds: float = Field(default=10.0, ge=0, le=300)
     events_stream: str = "SALON"
     events_max_age_days: int = Field(default=30, ge=1, le=3650)
+    # Copies of the events stream on a JetStream cluster (3 in production); 1 on one server.
+    events_replicas: int = Field(default=1, ge=1, le=5)
     log_level: str = "INFO"
     # host:port of each service's gRPC endpoint (the gateway calls them all; a service
     # calls the ones ARCHITECTURE.md lists for it).
