@@ -23,67 +23,68 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from salon.common.v1 import privacy_pb2 as salon_dot_common_dot_v1_dot_privacy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esalon/booking/v1/booking.proto\x12\x10salon.booking.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa8\x01\n\x11PublicBookRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nfirst_name\x18\x03 \x01(\t\x12\x11\n\tlast_name\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\r\n\x05phone\x18\x06 \x01(\t\x12\x0f\n\x07\x64\x65posit\x18\x07 \x01(\t\"^\n\x12PublicBookResponse\x12\x32\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32\x1d.salon.booking.v1.Appointment\x12\x14\n\x0cmanage_token\x18\x02 \x01(\t\"1\n\x19PublicAppointmentsRequest\x12\x14\n\x0cmanage_token\x18\x01 \x01(\t\"C\n\x13PublicCancelRequest\x12\x14\n\x0cmanage_token\x18\x01 \x01(\t\x12\x16\n\x0e\x61ppointment_id\x18\x02 \x01(\t\"r\n\x17PublicRescheduleRequest\x12\x14\n\x0cmanage_token\x18\x01 \x01(\t\x12\x16\n\x0e\x61ppointment_id\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"7\n\x0cMailSettings\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x16\n\x0ereminder_hours\x18\x02 \x01(\x05\"\x18\n\x16GetMailSettingsRequest\">\n\x0cOpeningHours\x12\x0f\n\x07weekday\x18\x01 \x01(\x05\x12\r\n\x05opens\x18\x02 \x01(\t\x12\x0e\n\x06\x63loses\x18\x03 \x01(\t\"]\n\x12\x45stablishmentHours\x12\x18\n\x10\x65stablishment_id\x18\x01 \x01(\t\x12-\n\x05hours\x18\x02 \x03(\x0b\x32\x1e.salon.booking.v1.OpeningHours\"G\n\x16SetOpeningHoursRequest\x12-\n\x05hours\x18\x01 \x03(\x0b\x32\x1e.salon.booking.v1.OpeningHours\"3\n\x16GetOpeningHoursRequest\x12\x19\n\x11\x65stablishment_ids\x18\x01 \x03(\t\"W\n\x17GetOpeningHoursResponse\x12<\n\x0e\x65stablishments\x18\x01 \x03(\x0b\x32$.salon.booking.v1.EstablishmentHours\"g\n\nStaffHours\x12\x18\n\x10\x65stablishment_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\x12-\n\x05hours\x18\x03 \x03(\x0b\x32\x1e.salon.booking.v1.OpeningHours\"W\n\x14SetStaffHoursRequest\x12\x10\n\x08staff_id\x18\x01 \x01(\t\x12-\n\x05hours\x18\x02 \x03(\x0b\x32\x1e.salon.booking.v1.OpeningHours\"\xf5\x01\n\x0b\x41ppointment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x12\n\nservice_id\x18\x04 \x01(\t\x12\x10\n\x08staff_id\x18\x05 \x01(\t\x12)\n\x05start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x06status\x18\x08 \x01(\x0e\x32#.salon.booking.v1.AppointmentStatus\"|\n\x16\x42ookAppointmentRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08staff_id\x18\x04 \x01(\t\"&\n\x18\x43\x61ncelAppointmentRequest\x12\n\n\x02id\x18\x01 \x01(\t\"%\n\x16GetAppointmentsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"N\n\x17GetAppointmentsResponse\x12\x33\n\x0c\x61ppointments\x18\x01 \x03(\x0b\x32\x1d.salon.booking.v1.Appointment\";\n\x11ListAgendaRequest\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\"I\n\x1dListClientAppointmentsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x15\n\rupcoming_only\x18\x02 \x01(\x08\"O\n\x18ListAppointmentsResponse\x12\x33\n\x0c\x61ppointments\x18\x01 \x03(\x0b\x32\x1d.salon.booking.v1.Appointment\"l\n\x04Slot\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08staff_id\x18\x03 \x01(\t\"f\n\x13\x41vailabilityRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\x12\x13\n\x0bonline_only\x18\x04 \x01(\x08\"=\n\x14\x41vailabilityResponse\x12%\n\x05slots\x18\x01 \x03(\x0b\x32\x16.salon.booking.v1.Slot*\xba\x01\n\x11\x41ppointmentStatus\x12\"\n\x1e\x41PPOINTMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x41PPOINTMENT_STATUS_BOOKED\x10\x01\x12 \n\x1c\x41PPOINTMENT_STATUS_CANCELLED\x10\x02\x12 \n\x1c\x41PPOINTMENT_STATUS_COMPLETED\x10\x03\x12\x1e\n\x1a\x41PPOINTMENT_STATUS_NO_SHOW\x10\x04\x32\xb7\x0b\n\x0e\x42ookingService\x12\x61\n\x0fSetOpeningHours\x12(.salon.booking.v1.SetOpeningHoursRequest\x1a$.salon.booking.v1.EstablishmentHours\x12\x66\n\x0fGetOpeningHours\x12(.salon.booking.v1.GetOpeningHoursRequest\x1a).salon.booking.v1.GetOpeningHoursResponse\x12U\n\rSetStaffHours\x12&.salon.booking.v1.SetStaffHoursRequest\x1a\x1c.salon.booking.v1.StaffHours\x12Z\n\x0f\x42ookAppointment\x12(.salon.booking.v1.BookAppointmentRequest\x1a\x1d.salon.booking.v1.Appointment\x12^\n\x11\x43\x61ncelAppointment\x12*.salon.booking.v1.CancelAppointmentRequest\x1a\x1d.salon.booking.v1.Appointment\x12\x66\n\x0fGetAppointments\x12(.salon.booking.v1.GetAppointmentsRequest\x1a).salon.booking.v1.GetAppointmentsResponse\x12]\n\nListAgenda\x12#.salon.booking.v1.ListAgendaRequest\x1a*.salon.booking.v1.ListAppointmentsResponse\x12u\n\x16ListClientAppointments\x12/.salon.booking.v1.ListClientAppointmentsRequest\x1a*.salon.booking.v1.ListAppointmentsResponse\x12]\n\x0c\x41vailability\x12%.salon.booking.v1.AvailabilityRequest\x1a&.salon.booking.v1.AvailabilityResponse\x12W\n\nPublicBook\x12#.salon.booking.v1.PublicBookRequest\x1a$.salon.booking.v1.PublicBookResponse\x12m\n\x12PublicAppointments\x12+.salon.booking.v1.PublicAppointmentsRequest\x1a*.salon.booking.v1.ListAppointmentsResponse\x12T\n\x0cPublicCancel\x12%.salon.booking.v1.PublicCancelRequest\x1a\x1d.salon.booking.v1.Appointment\x12\\\n\x10PublicReschedule\x12).salon.booking.v1.PublicRescheduleRequest\x1a\x1d.salon.booking.v1.Appointment\x12Q\n\x0fSetMailSettings\x12\x1e.salon.booking.v1.MailSettings\x1a\x1e.salon.booking.v1.MailSettings\x12[\n\x0fGetMailSettings\x12(.salon.booking.v1.GetMailSettingsRequest\x1a\x1e.salon.booking.v1.MailSettingsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esalon/booking/v1/booking.proto\x12\x10salon.booking.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dsalon/common/v1/privacy.proto\"\xa8\x01\n\x11PublicBookRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nfirst_name\x18\x03 \x01(\t\x12\x11\n\tlast_name\x18\x04 \x01(\t\x12\r\n\x05\x65mail\x18\x05 \x01(\t\x12\r\n\x05phone\x18\x06 \x01(\t\x12\x0f\n\x07\x64\x65posit\x18\x07 \x01(\t\"^\n\x12PublicBookResponse\x12\x32\n\x0b\x61ppointment\x18\x01 \x01(\x0b\x32\x1d.salon.booking.v1.Appointment\x12\x14\n\x0cmanage_token\x18\x02 \x01(\t\"1\n\x19PublicAppointmentsRequest\x12\x14\n\x0cmanage_token\x18\x01 \x01(\t\"C\n\x13PublicCancelRequest\x12\x14\n\x0cmanage_token\x18\x01 \x01(\t\x12\x16\n\x0e\x61ppointment_id\x18\x02 \x01(\t\"r\n\x17PublicRescheduleRequest\x12\x14\n\x0cmanage_token\x18\x01 \x01(\t\x12\x16\n\x0e\x61ppointment_id\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"7\n\x0cMailSettings\x12\x0f\n\x07\x65nabled\x18\x01 \x01(\x08\x12\x16\n\x0ereminder_hours\x18\x02 \x01(\x05\"\x18\n\x16GetMailSettingsRequest\">\n\x0cOpeningHours\x12\x0f\n\x07weekday\x18\x01 \x01(\x05\x12\r\n\x05opens\x18\x02 \x01(\t\x12\x0e\n\x06\x63loses\x18\x03 \x01(\t\"]\n\x12\x45stablishmentHours\x12\x18\n\x10\x65stablishment_id\x18\x01 \x01(\t\x12-\n\x05hours\x18\x02 \x03(\x0b\x32\x1e.salon.booking.v1.OpeningHours\"G\n\x16SetOpeningHoursRequest\x12-\n\x05hours\x18\x01 \x03(\x0b\x32\x1e.salon.booking.v1.OpeningHours\"3\n\x16GetOpeningHoursRequest\x12\x19\n\x11\x65stablishment_ids\x18\x01 \x03(\t\"W\n\x17GetOpeningHoursResponse\x12<\n\x0e\x65stablishments\x18\x01 \x03(\x0b\x32$.salon.booking.v1.EstablishmentHours\"g\n\nStaffHours\x12\x18\n\x10\x65stablishment_id\x18\x01 \x01(\t\x12\x10\n\x08staff_id\x18\x02 \x01(\t\x12-\n\x05hours\x18\x03 \x03(\x0b\x32\x1e.salon.booking.v1.OpeningHours\"W\n\x14SetStaffHoursRequest\x12\x10\n\x08staff_id\x18\x01 \x01(\t\x12-\n\x05hours\x18\x02 \x03(\x0b\x32\x1e.salon.booking.v1.OpeningHours\"\xf5\x01\n\x0b\x41ppointment\x12\n\n\x02id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\x11\n\tclient_id\x18\x03 \x01(\t\x12\x12\n\nservice_id\x18\x04 \x01(\t\x12\x10\n\x08staff_id\x18\x05 \x01(\t\x12)\n\x05start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x06status\x18\x08 \x01(\x0e\x32#.salon.booking.v1.AppointmentStatus\"|\n\x16\x42ookAppointmentRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x12\n\nservice_id\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08staff_id\x18\x04 \x01(\t\"&\n\x18\x43\x61ncelAppointmentRequest\x12\n\n\x02id\x18\x01 \x01(\t\"%\n\x16GetAppointmentsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"N\n\x17GetAppointmentsResponse\x12\x33\n\x0c\x61ppointments\x18\x01 \x03(\x0b\x32\x1d.salon.booking.v1.Appointment\";\n\x11ListAgendaRequest\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\"I\n\x1dListClientAppointmentsRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\x12\x15\n\rupcoming_only\x18\x02 \x01(\x08\"O\n\x18ListAppointmentsResponse\x12\x33\n\x0c\x61ppointments\x18\x01 \x03(\x0b\x32\x1d.salon.booking.v1.Appointment\"l\n\x04Slot\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08staff_id\x18\x03 \x01(\t\"f\n\x13\x41vailabilityRequest\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\x12\x13\n\x0bonline_only\x18\x04 \x01(\x08\"=\n\x14\x41vailabilityResponse\x12%\n\x05slots\x18\x01 \x03(\x0b\x32\x16.salon.booking.v1.Slot*\xba\x01\n\x11\x41ppointmentStatus\x12\"\n\x1e\x41PPOINTMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x41PPOINTMENT_STATUS_BOOKED\x10\x01\x12 \n\x1c\x41PPOINTMENT_STATUS_CANCELLED\x10\x02\x12 \n\x1c\x41PPOINTMENT_STATUS_COMPLETED\x10\x03\x12\x1e\n\x1a\x41PPOINTMENT_STATUS_NO_SHOW\x10\x04\x32\x98\x0c\n\x0e\x42ookingService\x12\x61\n\x0fSetOpeningHours\x12(.salon.booking.v1.SetOpeningHoursRequest\x1a$.salon.booking.v1.EstablishmentHours\x12\x66\n\x0fGetOpeningHours\x12(.salon.booking.v1.GetOpeningHoursRequest\x1a).salon.booking.v1.GetOpeningHoursResponse\x12U\n\rSetStaffHours\x12&.salon.booking.v1.SetStaffHoursRequest\x1a\x1c.salon.booking.v1.StaffHours\x12Z\n\x0f\x42ookAppointment\x12(.salon.booking.v1.BookAppointmentRequest\x1a\x1d.salon.booking.v1.Appointment\x12^\n\x11\x43\x61ncelAppointment\x12*.salon.booking.v1.CancelAppointmentRequest\x1a\x1d.salon.booking.v1.Appointment\x12\x66\n\x0fGetAppointments\x12(.salon.booking.v1.GetAppointmentsRequest\x1a).salon.booking.v1.GetAppointmentsResponse\x12]\n\nListAgenda\x12#.salon.booking.v1.ListAgendaRequest\x1a*.salon.booking.v1.ListAppointmentsResponse\x12u\n\x16ListClientAppointments\x12/.salon.booking.v1.ListClientAppointmentsRequest\x1a*.salon.booking.v1.ListAppointmentsResponse\x12]\n\x0c\x41vailability\x12%.salon.booking.v1.AvailabilityRequest\x1a&.salon.booking.v1.AvailabilityResponse\x12W\n\nPublicBook\x12#.salon.booking.v1.PublicBookRequest\x1a$.salon.booking.v1.PublicBookResponse\x12m\n\x12PublicAppointments\x12+.salon.booking.v1.PublicAppointmentsRequest\x1a*.salon.booking.v1.ListAppointmentsResponse\x12T\n\x0cPublicCancel\x12%.salon.booking.v1.PublicCancelRequest\x1a\x1d.salon.booking.v1.Appointment\x12\\\n\x10PublicReschedule\x12).salon.booking.v1.PublicRescheduleRequest\x1a\x1d.salon.booking.v1.Appointment\x12Q\n\x0fSetMailSettings\x12\x1e.salon.booking.v1.MailSettings\x1a\x1e.salon.booking.v1.MailSettings\x12[\n\x0fGetMailSettings\x12(.salon.booking.v1.GetMailSettingsRequest\x1a\x1e.salon.booking.v1.MailSettings\x12_\n\x10\x45xportClientData\x12(.salon.common.v1.ExportClientDataRequest\x1a!.salon.common.v1.ClientDataExportb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salon.booking.v1.booking_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_APPOINTMENTSTATUS']._serialized_start=2267
-  _globals['_APPOINTMENTSTATUS']._serialized_end=2453
-  _globals['_PUBLICBOOKREQUEST']._serialized_start=86
-  _globals['_PUBLICBOOKREQUEST']._serialized_end=254
-  _globals['_PUBLICBOOKRESPONSE']._serialized_start=256
-  _globals['_PUBLICBOOKRESPONSE']._serialized_end=350
-  _globals['_PUBLICAPPOINTMENTSREQUEST']._serialized_start=352
-  _globals['_PUBLICAPPOINTMENTSREQUEST']._serialized_end=401
-  _globals['_PUBLICCANCELREQUEST']._serialized_start=403
-  _globals['_PUBLICCANCELREQUEST']._serialized_end=470
-  _globals['_PUBLICRESCHEDULEREQUEST']._serialized_start=472
-  _globals['_PUBLICRESCHEDULEREQUEST']._serialized_end=586
-  _globals['_MAILSETTINGS']._serialized_start=588
-  _globals['_MAILSETTINGS']._serialized_end=643
-  _globals['_GETMAILSETTINGSREQUEST']._serialized_start=645
-  _globals['_GETMAILSETTINGSREQUEST']._serialized_end=669
-  _globals['_OPENINGHOURS']._serialized_start=671
-  _globals['_OPENINGHOURS']._serialized_end=733
-  _globals['_ESTABLISHMENTHOURS']._serialized_start=735
-  _globals['_ESTABLISHMENTHOURS']._serialized_end=828
-  _globals['_SETOPENINGHOURSREQUEST']._serialized_start=830
-  _globals['_SETOPENINGHOURSREQUEST']._serialized_end=901
-  _globals['_GETOPENINGHOURSREQUEST']._serialized_start=903
-  _globals['_GETOPENINGHOURSREQUEST']._serialized_end=954
-  _globals['_GETOPENINGHOURSRESPONSE']._serialized_start=956
-  _globals['_GETOPENINGHOURSRESPONSE']._serialized_end=1043
-  _globals['_STAFFHOURS']._serialized_start=1045
-  _globals['_STAFFHOURS']._serialized_end=1148
-  _globals['_SETSTAFFHOURSREQUEST']._serialized_start=1150
-  _globals['_SETSTAFFHOURSREQUEST']._serialized_end=1237
-  _globals['_APPOINTMENT']._serialized_start=1240
-  _globals['_APPOINTMENT']._serialized_end=1485
-  _globals['_BOOKAPPOINTMENTREQUEST']._serialized_start=1487
-  _globals['_BOOKAPPOINTMENTREQUEST']._serialized_end=1611
-  _globals['_CANCELAPPOINTMENTREQUEST']._serialized_start=1613
-  _globals['_CANCELAPPOINTMENTREQUEST']._serialized_end=1651
-  _globals['_GETAPPOINTMENTSREQUEST']._serialized_start=1653
-  _globals['_GETAPPOINTMENTSREQUEST']._serialized_end=1690
-  _globals['_GETAPPOINTMENTSRESPONSE']._serialized_start=1692
-  _globals['_GETAPPOINTMENTSRESPONSE']._serialized_end=1770
-  _globals['_LISTAGENDAREQUEST']._serialized_start=1772
-  _globals['_LISTAGENDAREQUEST']._serialized_end=1831
-  _globals['_LISTCLIENTAPPOINTMENTSREQUEST']._serialized_start=1833
-  _globals['_LISTCLIENTAPPOINTMENTSREQUEST']._serialized_end=1906
-  _globals['_LISTAPPOINTMENTSRESPONSE']._serialized_start=1908
-  _globals['_LISTAPPOINTMENTSRESPONSE']._serialized_end=1987
-  _globals['_SLOT']._serialized_start=1989
-  _globals['_SLOT']._serialized_end=2097
-  _globals['_AVAILABILITYREQUEST']._serialized_start=2099
-  _globals['_AVAILABILITYREQUEST']._serialized_end=2201
-  _globals['_AVAILABILITYRESPONSE']._serialized_start=2203
-  _globals['_AVAILABILITYRESPONSE']._serialized_end=2264
-  _globals['_BOOKINGSERVICE']._serialized_start=2456
-  _globals['_BOOKINGSERVICE']._serialized_end=3919
+  _globals['_APPOINTMENTSTATUS']._serialized_start=2298
+  _globals['_APPOINTMENTSTATUS']._serialized_end=2484
+  _globals['_PUBLICBOOKREQUEST']._serialized_start=117
+  _globals['_PUBLICBOOKREQUEST']._serialized_end=285
+  _globals['_PUBLICBOOKRESPONSE']._serialized_start=287
+  _globals['_PUBLICBOOKRESPONSE']._serialized_end=381
+  _globals['_PUBLICAPPOINTMENTSREQUEST']._serialized_start=383
+  _globals['_PUBLICAPPOINTMENTSREQUEST']._serialized_end=432
+  _globals['_PUBLICCANCELREQUEST']._serialized_start=434
+  _globals['_PUBLICCANCELREQUEST']._serialized_end=501
+  _globals['_PUBLICRESCHEDULEREQUEST']._serialized_start=503
+  _globals['_PUBLICRESCHEDULEREQUEST']._serialized_end=617
+  _globals['_MAILSETTINGS']._serialized_start=619
+  _globals['_MAILSETTINGS']._serialized_end=674
+  _globals['_GETMAILSETTINGSREQUEST']._serialized_start=676
+  _globals['_GETMAILSETTINGSREQUEST']._serialized_end=700
+  _globals['_OPENINGHOURS']._serialized_start=702
+  _globals['_OPENINGHOURS']._serialized_end=764
+  _globals['_ESTABLISHMENTHOURS']._serialized_start=766
+  _globals['_ESTABLISHMENTHOURS']._serialized_end=859
+  _globals['_SETOPENINGHOURSREQUEST']._serialized_start=861
+  _globals['_SETOPENINGHOURSREQUEST']._serialized_end=932
+  _globals['_GETOPENINGHOURSREQUEST']._serialized_start=934
+  _globals['_GETOPENINGHOURSREQUEST']._serialized_end=985
+  _globals['_GETOPENINGHOURSRESPONSE']._serialized_start=987
+  _globals['_GETOPENINGHOURSRESPONSE']._serialized_end=1074
+  _globals['_STAFFHOURS']._serialized_start=1076
+  _globals['_STAFFHOURS']._serialized_end=1179
+  _globals['_SETSTAFFHOURSREQUEST']._serialized_start=1181
+  _globals['_SETSTAFFHOURSREQUEST']._serialized_end=1268
+  _globals['_APPOINTMENT']._serialized_start=1271
+  _globals['_APPOINTMENT']._serialized_end=1516
+  _globals['_BOOKAPPOINTMENTREQUEST']._serialized_start=1518
+  _globals['_BOOKAPPOINTMENTREQUEST']._serialized_end=1642
+  _globals['_CANCELAPPOINTMENTREQUEST']._serialized_start=1644
+  _globals['_CANCELAPPOINTMENTREQUEST']._serialized_end=1682
+  _globals['_GETAPPOINTMENTSREQUEST']._serialized_start=1684
+  _globals['_GETAPPOINTMENTSREQUEST']._serialized_end=1721
+  _globals['_GETAPPOINTMENTSRESPONSE']._serialized_start=1723
+  _globals['_GETAPPOINTMENTSRESPONSE']._serialized_end=1801
+  _globals['_LISTAGENDAREQUEST']._serialized_start=1803
+  _globals['_LISTAGENDAREQUEST']._serialized_end=1862
+  _globals['_LISTCLIENTAPPOINTMENTSREQUEST']._serialized_start=1864
+  _globals['_LISTCLIENTAPPOINTMENTSREQUEST']._serialized_end=1937
+  _globals['_LISTAPPOINTMENTSRESPONSE']._serialized_start=1939
+  _globals['_LISTAPPOINTMENTSRESPONSE']._serialized_end=2018
+  _globals['_SLOT']._serialized_start=2020
+  _globals['_SLOT']._serialized_end=2128
+  _globals['_AVAILABILITYREQUEST']._serialized_start=2130
+  _globals['_AVAILABILITYREQUEST']._serialized_end=2232
+  _globals['_AVAILABILITYRESPONSE']._serialized_start=2234
+  _globals['_AVAILABILITYRESPONSE']._serialized_end=2295
+  _globals['_BOOKINGSERVICE']._serialized_start=2487
+  _globals['_BOOKINGSERVICE']._serialized_end=4047
 # @@protoc_insertion_point(module_scope)

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from salon.booking.v1 import booking_pb2 as salon_dot_booking_dot_v1_dot_booking__pb2
+from salon.common.v1 import privacy_pb2 as salon_dot_common_dot_v1_dot_privacy__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -108,6 +109,11 @@ class BookingServiceStub:
                 '/salon.booking.v1.BookingService/GetMailSettings',
                 request_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetMailSettingsRequest.SerializeToString,
                 response_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.FromString,
+                _registered_method=True)
+        self.ExportClientData = channel.unary_unary(
+                '/salon.booking.v1.BookingService/ExportClientData',
+                request_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+                response_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
                 _registered_method=True)
 
 
@@ -219,6 +225,13 @@ class BookingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportClientData(self, request, context):
+        """B11: everything this service holds about one client of the scope's organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BookingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -296,6 +309,11 @@ def add_BookingServiceServicer_to_server(servicer, server):
                     servicer.GetMailSettings,
                     request_deserializer=salon_dot_booking_dot_v1_dot_booking__pb2.GetMailSettingsRequest.FromString,
                     response_serializer=salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.SerializeToString,
+            ),
+            'ExportClientData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportClientData,
+                    request_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.FromString,
+                    response_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -703,6 +721,33 @@ class BookingService:
             '/salon.booking.v1.BookingService/GetMailSettings',
             salon_dot_booking_dot_v1_dot_booking__pb2.GetMailSettingsRequest.SerializeToString,
             salon_dot_booking_dot_v1_dot_booking__pb2.MailSettings.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportClientData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.booking.v1.BookingService/ExportClientData',
+            salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+            salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from salon.catalog.v1 import catalog_pb2 as salon_dot_catalog_dot_v1_dot_catalog__pb2
+from salon.common.v1 import privacy_pb2 as salon_dot_common_dot_v1_dot_privacy__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -104,6 +105,11 @@ class CatalogServiceStub:
                 request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusRequest.SerializeToString,
                 response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusResponse.FromString,
                 _registered_method=True)
+        self.ExportClientData = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/ExportClientData',
+                request_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+                response_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -200,6 +206,13 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportClientData(self, request, context):
+        """B11: everything this service holds about one client of the scope's organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -272,6 +285,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ListMenus,
                     request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusRequest.FromString,
                     response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusResponse.SerializeToString,
+            ),
+            'ExportClientData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportClientData,
+                    request_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.FromString,
+                    response_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -652,6 +670,33 @@ class CatalogService:
             '/salon.catalog.v1.CatalogService/ListMenus',
             salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusRequest.SerializeToString,
             salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportClientData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/ExportClientData',
+            salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+            salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
             options,
             channel_credentials,
             insecure,

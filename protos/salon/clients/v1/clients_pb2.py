@@ -24,39 +24,42 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from salon.common.v1 import page_pb2 as salon_dot_common_dot_v1_dot_page__pb2
+from salon.common.v1 import privacy_pb2 as salon_dot_common_dot_v1_dot_privacy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esalon/clients/v1/clients.proto\x12\x10salon.clients.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asalon/common/v1/page.proto\"\x86\x01\n\x0bLoyaltyCard\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\x12\x0e\n\x06points\x18\x04 \x01(\x05\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\x18\x43reateLoyaltyCardRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\",\n\x16GetLoyaltyCardsRequest\x12\x12\n\nclient_ids\x18\x01 \x03(\t\"G\n\x17GetLoyaltyCardsResponse\x12,\n\x05\x63\x61rds\x18\x01 \x03(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\"W\n\x1a\x46indOrCreateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x97\x02\n\x06\x43lient\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\x12\n\x05\x65mail\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05phone\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x19\n\x11\x65stablishment_ids\x18\x06 \x03(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x1b\x63reated_in_establishment_id\x18\t \x01(\tB\x08\n\x06_emailB\x08\n\x06_phone\"x\n\x13\x43reateClientRequest\x12\x12\n\nfirst_name\x18\x01 \x01(\t\x12\x11\n\tlast_name\x18\x02 \x01(\t\x12\x12\n\x05\x65mail\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05phone\x18\x04 \x01(\tH\x01\x88\x01\x01\x42\x08\n\x06_emailB\x08\n\x06_phone\"\xab\x01\n\x13UpdateClientRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\nfirst_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x16\n\tlast_name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05\x65mail\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x12\n\x05phone\x18\x05 \x01(\tH\x03\x88\x01\x01\x42\r\n\x0b_first_nameB\x0c\n\n_last_nameB\x08\n\x06_emailB\x08\n\x06_phone\" \n\x11GetClientsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"?\n\x12GetClientsResponse\x12)\n\x07\x63lients\x18\x01 \x03(\x0b\x32\x18.salon.clients.v1.Client\"j\n\x12ListClientsRequest\x12*\n\x04page\x18\x01 \x01(\x0b\x32\x1c.salon.common.v1.PageRequest\x12\x0e\n\x06search\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\"\x7f\n\x13ListClientsResponse\x12)\n\x07\x63lients\x18\x01 \x03(\x0b\x32\x18.salon.clients.v1.Client\x12\x0f\n\x07\x63ursors\x18\x02 \x03(\t\x12,\n\tpage_info\x18\x03 \x01(\x0b\x32\x19.salon.common.v1.PageInfo2\x9a\x05\n\x0e\x43lientsService\x12O\n\x0c\x43reateClient\x12%.salon.clients.v1.CreateClientRequest\x1a\x18.salon.clients.v1.Client\x12O\n\x0cUpdateClient\x12%.salon.clients.v1.UpdateClientRequest\x1a\x18.salon.clients.v1.Client\x12W\n\nGetClients\x12#.salon.clients.v1.GetClientsRequest\x1a$.salon.clients.v1.GetClientsResponse\x12Z\n\x0bListClients\x12$.salon.clients.v1.ListClientsRequest\x1a%.salon.clients.v1.ListClientsResponse\x12i\n\x12\x46indOrCreateClient\x12%.salon.clients.v1.CreateClientRequest\x1a,.salon.clients.v1.FindOrCreateClientResponse\x12^\n\x11\x43reateLoyaltyCard\x12*.salon.clients.v1.CreateLoyaltyCardRequest\x1a\x1d.salon.clients.v1.LoyaltyCard\x12\x66\n\x0fGetLoyaltyCards\x12(.salon.clients.v1.GetLoyaltyCardsRequest\x1a).salon.clients.v1.GetLoyaltyCardsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1esalon/clients/v1/clients.proto\x12\x10salon.clients.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asalon/common/v1/page.proto\x1a\x1dsalon/common/v1/privacy.proto\"\x86\x01\n\x0bLoyaltyCard\x12\n\n\x02id\x18\x01 \x01(\t\x12\x11\n\tclient_id\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\x12\x0e\n\x06points\x18\x04 \x01(\x05\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"-\n\x18\x43reateLoyaltyCardRequest\x12\x11\n\tclient_id\x18\x01 \x01(\t\",\n\x16GetLoyaltyCardsRequest\x12\x12\n\nclient_ids\x18\x01 \x03(\t\"G\n\x17GetLoyaltyCardsResponse\x12,\n\x05\x63\x61rds\x18\x01 \x03(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\"W\n\x1a\x46indOrCreateClientResponse\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\x97\x02\n\x06\x43lient\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nfirst_name\x18\x02 \x01(\t\x12\x11\n\tlast_name\x18\x03 \x01(\t\x12\x12\n\x05\x65mail\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05phone\x18\x05 \x01(\tH\x01\x88\x01\x01\x12\x19\n\x11\x65stablishment_ids\x18\x06 \x03(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x1b\x63reated_in_establishment_id\x18\t \x01(\tB\x08\n\x06_emailB\x08\n\x06_phone\"x\n\x13\x43reateClientRequest\x12\x12\n\nfirst_name\x18\x01 \x01(\t\x12\x11\n\tlast_name\x18\x02 \x01(\t\x12\x12\n\x05\x65mail\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x12\n\x05phone\x18\x04 \x01(\tH\x01\x88\x01\x01\x42\x08\n\x06_emailB\x08\n\x06_phone\"\xab\x01\n\x13UpdateClientRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x17\n\nfirst_name\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x16\n\tlast_name\x18\x03 \x01(\tH\x01\x88\x01\x01\x12\x12\n\x05\x65mail\x18\x04 \x01(\tH\x02\x88\x01\x01\x12\x12\n\x05phone\x18\x05 \x01(\tH\x03\x88\x01\x01\x42\r\n\x0b_first_nameB\x0c\n\n_last_nameB\x08\n\x06_emailB\x08\n\x06_phone\" \n\x11GetClientsRequest\x12\x0b\n\x03ids\x18\x01 \x03(\t\"?\n\x12GetClientsResponse\x12)\n\x07\x63lients\x18\x01 \x03(\x0b\x32\x18.salon.clients.v1.Client\"j\n\x12ListClientsRequest\x12*\n\x04page\x18\x01 \x01(\x0b\x32\x1c.salon.common.v1.PageRequest\x12\x0e\n\x06search\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\"\x7f\n\x13ListClientsResponse\x12)\n\x07\x63lients\x18\x01 \x03(\x0b\x32\x18.salon.clients.v1.Client\x12\x0f\n\x07\x63ursors\x18\x02 \x03(\t\x12,\n\tpage_info\x18\x03 \x01(\x0b\x32\x19.salon.common.v1.PageInfo\" \n\x12\x45raseClientRequest\x12\n\n\x02id\x18\x01 \x01(\t2\xca\x06\n\x0e\x43lientsService\x12O\n\x0c\x43reateClient\x12%.salon.clients.v1.CreateClientRequest\x1a\x18.salon.clients.v1.Client\x12O\n\x0cUpdateClient\x12%.salon.clients.v1.UpdateClientRequest\x1a\x18.salon.clients.v1.Client\x12W\n\nGetClients\x12#.salon.clients.v1.GetClientsRequest\x1a$.salon.clients.v1.GetClientsResponse\x12Z\n\x0bListClients\x12$.salon.clients.v1.ListClientsRequest\x1a%.salon.clients.v1.ListClientsResponse\x12i\n\x12\x46indOrCreateClient\x12%.salon.clients.v1.CreateClientRequest\x1a,.salon.clients.v1.FindOrCreateClientResponse\x12^\n\x11\x43reateLoyaltyCard\x12*.salon.clients.v1.CreateLoyaltyCardRequest\x1a\x1d.salon.clients.v1.LoyaltyCard\x12\x66\n\x0fGetLoyaltyCards\x12(.salon.clients.v1.GetLoyaltyCardsRequest\x1a).salon.clients.v1.GetLoyaltyCardsResponse\x12_\n\x10\x45xportClientData\x12(.salon.common.v1.ExportClientDataRequest\x1a!.salon.common.v1.ClientDataExport\x12M\n\x0b\x45raseClient\x12$.salon.clients.v1.EraseClientRequest\x1a\x18.salon.clients.v1.Clientb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salon.clients.v1.clients_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_LOYALTYCARD']._serialized_start=114
-  _globals['_LOYALTYCARD']._serialized_end=248
-  _globals['_CREATELOYALTYCARDREQUEST']._serialized_start=250
-  _globals['_CREATELOYALTYCARDREQUEST']._serialized_end=295
-  _globals['_GETLOYALTYCARDSREQUEST']._serialized_start=297
-  _globals['_GETLOYALTYCARDSREQUEST']._serialized_end=341
-  _globals['_GETLOYALTYCARDSRESPONSE']._serialized_start=343
-  _globals['_GETLOYALTYCARDSRESPONSE']._serialized_end=414
-  _globals['_FINDORCREATECLIENTRESPONSE']._serialized_start=416
-  _globals['_FINDORCREATECLIENTRESPONSE']._serialized_end=503
-  _globals['_CLIENT']._serialized_start=506
-  _globals['_CLIENT']._serialized_end=785
-  _globals['_CREATECLIENTREQUEST']._serialized_start=787
-  _globals['_CREATECLIENTREQUEST']._serialized_end=907
-  _globals['_UPDATECLIENTREQUEST']._serialized_start=910
-  _globals['_UPDATECLIENTREQUEST']._serialized_end=1081
-  _globals['_GETCLIENTSREQUEST']._serialized_start=1083
-  _globals['_GETCLIENTSREQUEST']._serialized_end=1115
-  _globals['_GETCLIENTSRESPONSE']._serialized_start=1117
-  _globals['_GETCLIENTSRESPONSE']._serialized_end=1180
-  _globals['_LISTCLIENTSREQUEST']._serialized_start=1182
-  _globals['_LISTCLIENTSREQUEST']._serialized_end=1288
-  _globals['_LISTCLIENTSRESPONSE']._serialized_start=1290
-  _globals['_LISTCLIENTSRESPONSE']._serialized_end=1417
-  _globals['_CLIENTSSERVICE']._serialized_start=1420
-  _globals['_CLIENTSSERVICE']._serialized_end=2086
+  _globals['_LOYALTYCARD']._serialized_start=145
+  _globals['_LOYALTYCARD']._serialized_end=279
+  _globals['_CREATELOYALTYCARDREQUEST']._serialized_start=281
+  _globals['_CREATELOYALTYCARDREQUEST']._serialized_end=326
+  _globals['_GETLOYALTYCARDSREQUEST']._serialized_start=328
+  _globals['_GETLOYALTYCARDSREQUEST']._serialized_end=372
+  _globals['_GETLOYALTYCARDSRESPONSE']._serialized_start=374
+  _globals['_GETLOYALTYCARDSRESPONSE']._serialized_end=445
+  _globals['_FINDORCREATECLIENTRESPONSE']._serialized_start=447
+  _globals['_FINDORCREATECLIENTRESPONSE']._serialized_end=534
+  _globals['_CLIENT']._serialized_start=537
+  _globals['_CLIENT']._serialized_end=816
+  _globals['_CREATECLIENTREQUEST']._serialized_start=818
+  _globals['_CREATECLIENTREQUEST']._serialized_end=938
+  _globals['_UPDATECLIENTREQUEST']._serialized_start=941
+  _globals['_UPDATECLIENTREQUEST']._serialized_end=1112
+  _globals['_GETCLIENTSREQUEST']._serialized_start=1114
+  _globals['_GETCLIENTSREQUEST']._serialized_end=1146
+  _globals['_GETCLIENTSRESPONSE']._serialized_start=1148
+  _globals['_GETCLIENTSRESPONSE']._serialized_end=1211
+  _globals['_LISTCLIENTSREQUEST']._serialized_start=1213
+  _globals['_LISTCLIENTSREQUEST']._serialized_end=1319
+  _globals['_LISTCLIENTSRESPONSE']._serialized_start=1321
+  _globals['_LISTCLIENTSRESPONSE']._serialized_end=1448
+  _globals['_ERASECLIENTREQUEST']._serialized_start=1450
+  _globals['_ERASECLIENTREQUEST']._serialized_end=1482
+  _globals['_CLIENTSSERVICE']._serialized_start=1485
+  _globals['_CLIENTSSERVICE']._serialized_end=2327
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from salon.common.v1 import page_pb2 as _page_pb2
+from salon.common.v1 import privacy_pb2 as _privacy_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -129,3 +130,9 @@ class ListClientsResponse(_message.Message):
     cursors: _containers.RepeatedScalarFieldContainer[str]
     page_info: _page_pb2.PageInfo
     def __init__(self, clients: _Optional[_Iterable[_Union[Client, _Mapping]]] = ..., cursors: _Optional[_Iterable[str]] = ..., page_info: _Optional[_Union[_page_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+
+class EraseClientRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...

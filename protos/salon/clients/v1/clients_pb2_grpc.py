@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from salon.clients.v1 import clients_pb2 as salon_dot_clients_dot_v1_dot_clients__pb2
+from salon.common.v1 import privacy_pb2 as salon_dot_common_dot_v1_dot_privacy__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -69,6 +70,16 @@ class ClientsServiceStub:
                 request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsRequest.SerializeToString,
                 response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsResponse.FromString,
                 _registered_method=True)
+        self.ExportClientData = channel.unary_unary(
+                '/salon.clients.v1.ClientsService/ExportClientData',
+                request_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+                response_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
+                _registered_method=True)
+        self.EraseClient = channel.unary_unary(
+                '/salon.clients.v1.ClientsService/EraseClient',
+                request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.EraseClientRequest.SerializeToString,
+                response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
+                _registered_method=True)
 
 
 class ClientsServiceServicer:
@@ -122,6 +133,21 @@ class ClientsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportClientData(self, request, context):
+        """B11: everything this service holds about one client of the scope's organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseClient(self, request, context):
+        """B11: anonymise the client's names and contact data (an OWNER's request); publishes
+        ClientErased, which every service handles for its own copies. Erasing twice is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClientsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -159,6 +185,16 @@ def add_ClientsServiceServicer_to_server(servicer, server):
                     servicer.GetLoyaltyCards,
                     request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsRequest.FromString,
                     response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsResponse.SerializeToString,
+            ),
+            'ExportClientData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportClientData,
+                    request_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.FromString,
+                    response_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.SerializeToString,
+            ),
+            'EraseClient': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseClient,
+                    request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.EraseClientRequest.FromString,
+                    response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.Client.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -350,6 +386,60 @@ class ClientsService:
             '/salon.clients.v1.ClientsService/GetLoyaltyCards',
             salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsRequest.SerializeToString,
             salon_dot_clients_dot_v1_dot_clients__pb2.GetLoyaltyCardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportClientData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.clients.v1.ClientsService/ExportClientData',
+            salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+            salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseClient(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.clients.v1.ClientsService/EraseClient',
+            salon_dot_clients_dot_v1_dot_clients__pb2.EraseClientRequest.SerializeToString,
+            salon_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
             options,
             channel_credentials,
             insecure,

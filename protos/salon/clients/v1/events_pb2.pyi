@@ -36,3 +36,9 @@ class LoyaltyCardCredited(_message.Message):
     points: int
     receipt_id: str
     def __init__(self, card: _Optional[_Union[_clients_pb2.LoyaltyCard, _Mapping]] = ..., points: _Optional[int] = ..., receipt_id: _Optional[str] = ...) -> None: ...
+
+class ClientErased(_message.Message):
+    __slots__ = ("client_id",)
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    client_id: str
+    def __init__(self, client_id: _Optional[str] = ...) -> None: ...

@@ -23,49 +23,50 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from salon.common.v1 import privacy_pb2 as salon_dot_common_dot_v1_dot_privacy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"salon/inventory/v1/inventory.proto\x12\x12salon.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"L\n\nStockLevel\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\"\xef\x01\n\rStockMovement\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nproduct_id\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x04 \x01(\x05\x12/\n\x06reason\x18\x05 \x01(\x0e\x32\x1f.salon.inventory.v1.StockReason\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12&\n\x02\x61t\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btransfer_id\x18\x08 \x01(\t\x12\x16\n\x0ereservation_id\x18\t \x01(\t\"@\n\x0fGetStockRequest\x12\x13\n\x0bproduct_ids\x18\x01 \x03(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\"B\n\x10GetStockResponse\x12.\n\x06levels\x18\x01 \x03(\x0b\x32\x1e.salon.inventory.v1.StockLevel\"\x9b\x01\n\x12\x41\x64justStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\x05\x12/\n\x06reason\x18\x03 \x01(\x0e\x32\x1f.salon.inventory.v1.StockReason\x12\x18\n\x10\x65stablishment_id\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"q\n\x0bStockChange\x12-\n\x05level\x18\x01 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\x12\x33\n\x08movement\x18\x02 \x01(\x0b\x32!.salon.inventory.v1.StockMovement\"r\n\x14TransferStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x1b\n\x13to_establishment_id\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"\x86\x01\n\x15TransferStockResponse\x12,\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\x12*\n\x02to\x18\x02 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\x12\x13\n\x0btransfer_id\x18\x03 \x01(\t\"S\n\x14ListMovementsRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"M\n\x15ListMovementsResponse\x12\x34\n\tmovements\x18\x01 \x03(\x0b\x32!.salon.inventory.v1.StockMovement\"3\n\x0bReserveLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"]\n\x13ReserveStockRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12.\n\x05lines\x18\x02 \x03(\x0b\x32\x1f.salon.inventory.v1.ReserveLine\"\x95\x01\n\x14ReserveStockResponse\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x35\n\x06status\x18\x02 \x01(\x0e\x32%.salon.inventory.v1.ReservationStatus\x12.\n\x06levels\x18\x03 \x03(\x0b\x32\x1e.salon.inventory.v1.StockLevel\"-\n\x13ReleaseStockRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\"w\n\x14ReleaseStockResponse\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x35\n\x06status\x18\x02 \x01(\x0e\x32%.salon.inventory.v1.ReservationStatus\x12\x10\n\x08released\x18\x03 \x01(\x08*\xb7\x01\n\x0bStockReason\x12\x1c\n\x18STOCK_REASON_UNSPECIFIED\x10\x00\x12\x19\n\x15STOCK_REASON_DELIVERY\x10\x01\x12\x1b\n\x17STOCK_REASON_CORRECTION\x10\x02\x12\x15\n\x11STOCK_REASON_SALE\x10\x03\x12\x1c\n\x18STOCK_REASON_TRANSFER_IN\x10\x04\x12\x1d\n\x19STOCK_REASON_TRANSFER_OUT\x10\x05*\x97\x01\n\x11ReservationStatus\x12\"\n\x1eRESERVATION_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17RESERVATION_STATUS_HELD\x10\x01\x12\x1f\n\x1bRESERVATION_STATUS_RELEASED\x10\x02\x12 \n\x1cRESERVATION_STATUS_COMMITTED\x10\x03\x32\xd3\x04\n\x10InventoryService\x12U\n\x08GetStock\x12#.salon.inventory.v1.GetStockRequest\x1a$.salon.inventory.v1.GetStockResponse\x12V\n\x0b\x41\x64justStock\x12&.salon.inventory.v1.AdjustStockRequest\x1a\x1f.salon.inventory.v1.StockChange\x12\x64\n\rTransferStock\x12(.salon.inventory.v1.TransferStockRequest\x1a).salon.inventory.v1.TransferStockResponse\x12\x64\n\rListMovements\x12(.salon.inventory.v1.ListMovementsRequest\x1a).salon.inventory.v1.ListMovementsResponse\x12\x61\n\x0cReserveStock\x12\'.salon.inventory.v1.ReserveStockRequest\x1a(.salon.inventory.v1.ReserveStockResponse\x12\x61\n\x0cReleaseStock\x12\'.salon.inventory.v1.ReleaseStockRequest\x1a(.salon.inventory.v1.ReleaseStockResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"salon/inventory/v1/inventory.proto\x12\x12salon.inventory.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dsalon/common/v1/privacy.proto\"L\n\nStockLevel\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\"\xef\x01\n\rStockMovement\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nproduct_id\x18\x02 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x03 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x04 \x01(\x05\x12/\n\x06reason\x18\x05 \x01(\x0e\x32\x1f.salon.inventory.v1.StockReason\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12&\n\x02\x61t\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0btransfer_id\x18\x08 \x01(\t\x12\x16\n\x0ereservation_id\x18\t \x01(\t\"@\n\x0fGetStockRequest\x12\x13\n\x0bproduct_ids\x18\x01 \x03(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\"B\n\x10GetStockResponse\x12.\n\x06levels\x18\x01 \x03(\x0b\x32\x1e.salon.inventory.v1.StockLevel\"\x9b\x01\n\x12\x41\x64justStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\r\n\x05\x64\x65lta\x18\x02 \x01(\x05\x12/\n\x06reason\x18\x03 \x01(\x0e\x32\x1f.salon.inventory.v1.StockReason\x12\x18\n\x10\x65stablishment_id\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"q\n\x0bStockChange\x12-\n\x05level\x18\x01 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\x12\x33\n\x08movement\x18\x02 \x01(\x0b\x32!.salon.inventory.v1.StockMovement\"r\n\x14TransferStockRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x1b\n\x13to_establishment_id\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\x05\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"\x86\x01\n\x15TransferStockResponse\x12,\n\x04\x66rom\x18\x01 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\x12*\n\x02to\x18\x02 \x01(\x0b\x32\x1e.salon.inventory.v1.StockLevel\x12\x13\n\x0btransfer_id\x18\x03 \x01(\t\"S\n\x14ListMovementsRequest\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x18\n\x10\x65stablishment_id\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\x05\"M\n\x15ListMovementsResponse\x12\x34\n\tmovements\x18\x01 \x03(\x0b\x32!.salon.inventory.v1.StockMovement\"3\n\x0bReserveLine\x12\x12\n\nproduct_id\x18\x01 \x01(\t\x12\x10\n\x08quantity\x18\x02 \x01(\x05\"]\n\x13ReserveStockRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12.\n\x05lines\x18\x02 \x03(\x0b\x32\x1f.salon.inventory.v1.ReserveLine\"\x95\x01\n\x14ReserveStockResponse\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x35\n\x06status\x18\x02 \x01(\x0e\x32%.salon.inventory.v1.ReservationStatus\x12.\n\x06levels\x18\x03 \x03(\x0b\x32\x1e.salon.inventory.v1.StockLevel\"-\n\x13ReleaseStockRequest\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\"w\n\x14ReleaseStockResponse\x12\x16\n\x0ereservation_id\x18\x01 \x01(\t\x12\x35\n\x06status\x18\x02 \x01(\x0e\x32%.salon.inventory.v1.ReservationStatus\x12\x10\n\x08released\x18\x03 \x01(\x08*\xb7\x01\n\x0bStockReason\x12\x1c\n\x18STOCK_REASON_UNSPECIFIED\x10\x00\x12\x19\n\x15STOCK_REASON_DELIVERY\x10\x01\x12\x1b\n\x17STOCK_REASON_CORRECTION\x10\x02\x12\x15\n\x11STOCK_REASON_SALE\x10\x03\x12\x1c\n\x18STOCK_REASON_TRANSFER_IN\x10\x04\x12\x1d\n\x19STOCK_REASON_TRANSFER_OUT\x10\x05*\x97\x01\n\x11ReservationStatus\x12\"\n\x1eRESERVATION_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n\x17RESERVATION_STATUS_HELD\x10\x01\x12\x1f\n\x1bRESERVATION_STATUS_RELEASED\x10\x02\x12 \n\x1cRESERVATION_STATUS_COMMITTED\x10\x03\x32\xb4\x05\n\x10InventoryService\x12U\n\x08GetStock\x12#.salon.inventory.v1.GetStockRequest\x1a$.salon.inventory.v1.GetStockResponse\x12V\n\x0b\x41\x64justStock\x12&.salon.inventory.v1.AdjustStockRequest\x1a\x1f.salon.inventory.v1.StockChange\x12\x64\n\rTransferStock\x12(.salon.inventory.v1.TransferStockRequest\x1a).salon.inventory.v1.TransferStockResponse\x12\x64\n\rListMovements\x12(.salon.inventory.v1.ListMovementsRequest\x1a).salon.inventory.v1.ListMovementsResponse\x12\x61\n\x0cReserveStock\x12\'.salon.inventory.v1.ReserveStockRequest\x1a(.salon.inventory.v1.ReserveStockResponse\x12\x61\n\x0cReleaseStock\x12\'.salon.inventory.v1.ReleaseStockRequest\x1a(.salon.inventory.v1.ReleaseStockResponse\x12_\n\x10\x45xportClientData\x12(.salon.common.v1.ExportClientDataRequest\x1a!.salon.common.v1.ClientDataExportb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salon.inventory.v1.inventory_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STOCKREASON']._serialized_start=1704
-  _globals['_STOCKREASON']._serialized_end=1887
-  _globals['_RESERVATIONSTATUS']._serialized_start=1890
-  _globals['_RESERVATIONSTATUS']._serialized_end=2041
-  _globals['_STOCKLEVEL']._serialized_start=91
-  _globals['_STOCKLEVEL']._serialized_end=167
-  _globals['_STOCKMOVEMENT']._serialized_start=170
-  _globals['_STOCKMOVEMENT']._serialized_end=409
-  _globals['_GETSTOCKREQUEST']._serialized_start=411
-  _globals['_GETSTOCKREQUEST']._serialized_end=475
-  _globals['_GETSTOCKRESPONSE']._serialized_start=477
-  _globals['_GETSTOCKRESPONSE']._serialized_end=543
-  _globals['_ADJUSTSTOCKREQUEST']._serialized_start=546
-  _globals['_ADJUSTSTOCKREQUEST']._serialized_end=701
-  _globals['_STOCKCHANGE']._serialized_start=703
-  _globals['_STOCKCHANGE']._serialized_end=816
-  _globals['_TRANSFERSTOCKREQUEST']._serialized_start=818
-  _globals['_TRANSFERSTOCKREQUEST']._serialized_end=932
-  _globals['_TRANSFERSTOCKRESPONSE']._serialized_start=935
-  _globals['_TRANSFERSTOCKRESPONSE']._serialized_end=1069
-  _globals['_LISTMOVEMENTSREQUEST']._serialized_start=1071
-  _globals['_LISTMOVEMENTSREQUEST']._serialized_end=1154
-  _globals['_LISTMOVEMENTSRESPONSE']._serialized_start=1156
-  _globals['_LISTMOVEMENTSRESPONSE']._serialized_end=1233
-  _globals['_RESERVELINE']._serialized_start=1235
-  _globals['_RESERVELINE']._serialized_end=1286
-  _globals['_RESERVESTOCKREQUEST']._serialized_start=1288
-  _globals['_RESERVESTOCKREQUEST']._serialized_end=1381
-  _globals['_RESERVESTOCKRESPONSE']._serialized_start=1384
-  _globals['_RESERVESTOCKRESPONSE']._serialized_end=1533
-  _globals['_RELEASESTOCKREQUEST']._serialized_start=1535
-  _globals['_RELEASESTOCKREQUEST']._serialized_end=1580
-  _globals['_RELEASESTOCKRESPONSE']._serialized_start=1582
-  _globals['_RELEASESTOCKRESPONSE']._serialized_end=1701
-  _globals['_INVENTORYSERVICE']._serialized_start=2044
-  _globals['_INVENTORYSERVICE']._serialized_end=2639
+  _globals['_STOCKREASON']._serialized_start=1735
+  _globals['_STOCKREASON']._serialized_end=1918
+  _globals['_RESERVATIONSTATUS']._serialized_start=1921
+  _globals['_RESERVATIONSTATUS']._serialized_end=2072
+  _globals['_STOCKLEVEL']._serialized_start=122
+  _globals['_STOCKLEVEL']._serialized_end=198
+  _globals['_STOCKMOVEMENT']._serialized_start=201
+  _globals['_STOCKMOVEMENT']._serialized_end=440
+  _globals['_GETSTOCKREQUEST']._serialized_start=442
+  _globals['_GETSTOCKREQUEST']._serialized_end=506
+  _globals['_GETSTOCKRESPONSE']._serialized_start=508
+  _globals['_GETSTOCKRESPONSE']._serialized_end=574
+  _globals['_ADJUSTSTOCKREQUEST']._serialized_start=577
+  _globals['_ADJUSTSTOCKREQUEST']._serialized_end=732
+  _globals['_STOCKCHANGE']._serialized_start=734
+  _globals['_STOCKCHANGE']._serialized_end=847
+  _globals['_TRANSFERSTOCKREQUEST']._serialized_start=849
+  _globals['_TRANSFERSTOCKREQUEST']._serialized_end=963
+  _globals['_TRANSFERSTOCKRESPONSE']._serialized_start=966
+  _globals['_TRANSFERSTOCKRESPONSE']._serialized_end=1100
+  _globals['_LISTMOVEMENTSREQUEST']._serialized_start=1102
+  _globals['_LISTMOVEMENTSREQUEST']._serialized_end=1185
+  _globals['_LISTMOVEMENTSRESPONSE']._serialized_start=1187
+  _globals['_LISTMOVEMENTSRESPONSE']._serialized_end=1264
+  _globals['_RESERVELINE']._serialized_start=1266
+  _globals['_RESERVELINE']._serialized_end=1317
+  _globals['_RESERVESTOCKREQUEST']._serialized_start=1319
+  _globals['_RESERVESTOCKREQUEST']._serialized_end=1412
+  _globals['_RESERVESTOCKRESPONSE']._serialized_start=1415
+  _globals['_RESERVESTOCKRESPONSE']._serialized_end=1564
+  _globals['_RELEASESTOCKREQUEST']._serialized_start=1566
+  _globals['_RELEASESTOCKREQUEST']._serialized_end=1611
+  _globals['_RELEASESTOCKRESPONSE']._serialized_start=1613
+  _globals['_RELEASESTOCKRESPONSE']._serialized_end=1732
+  _globals['_INVENTORYSERVICE']._serialized_start=2075
+  _globals['_INVENTORYSERVICE']._serialized_end=2767
 # @@protoc_insertion_point(module_scope)

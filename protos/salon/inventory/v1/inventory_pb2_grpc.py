@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from salon.common.v1 import privacy_pb2 as salon_dot_common_dot_v1_dot_privacy__pb2
 from salon.inventory.v1 import inventory_pb2 as salon_dot_inventory_dot_v1_dot_inventory__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -64,6 +65,11 @@ class InventoryServiceStub:
                 request_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockRequest.SerializeToString,
                 response_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockResponse.FromString,
                 _registered_method=True)
+        self.ExportClientData = channel.unary_unary(
+                '/salon.inventory.v1.InventoryService/ExportClientData',
+                request_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+                response_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
+                _registered_method=True)
 
 
 class InventoryServiceServicer:
@@ -116,6 +122,13 @@ class InventoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportClientData(self, request, context):
+        """B11: everything this service holds about one client of the scope's organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InventoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -148,6 +161,11 @@ def add_InventoryServiceServicer_to_server(servicer, server):
                     servicer.ReleaseStock,
                     request_deserializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockRequest.FromString,
                     response_serializer=salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockResponse.SerializeToString,
+            ),
+            'ExportClientData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportClientData,
+                    request_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.FromString,
+                    response_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -312,6 +330,33 @@ class InventoryService:
             '/salon.inventory.v1.InventoryService/ReleaseStock',
             salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockRequest.SerializeToString,
             salon_dot_inventory_dot_v1_dot_inventory__pb2.ReleaseStockResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportClientData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.inventory.v1.InventoryService/ExportClientData',
+            salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+            salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
             options,
             channel_credentials,
             insecure,

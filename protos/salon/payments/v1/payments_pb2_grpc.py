@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from salon.common.v1 import privacy_pb2 as salon_dot_common_dot_v1_dot_privacy__pb2
 from salon.payments.v1 import payments_pb2 as salon_dot_payments_dot_v1_dot_payments__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -133,6 +134,11 @@ class PaymentsServiceStub:
                 '/salon.payments.v1.PaymentsService/ListClientDeposits',
                 request_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListClientDepositsRequest.SerializeToString,
                 response_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsResponse.FromString,
+                _registered_method=True)
+        self.ExportClientData = channel.unary_unary(
+                '/salon.payments.v1.PaymentsService/ExportClientData',
+                request_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+                response_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
                 _registered_method=True)
 
 
@@ -291,6 +297,13 @@ class PaymentsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportClientData(self, request, context):
+        """B11: everything this service holds about one client of the scope's organization.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -393,6 +406,11 @@ def add_PaymentsServiceServicer_to_server(servicer, server):
                     servicer.ListClientDeposits,
                     request_deserializer=salon_dot_payments_dot_v1_dot_payments__pb2.ListClientDepositsRequest.FromString,
                     response_serializer=salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsResponse.SerializeToString,
+            ),
+            'ExportClientData': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportClientData,
+                    request_deserializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.FromString,
+                    response_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -935,6 +953,33 @@ class PaymentsService:
             '/salon.payments.v1.PaymentsService/ListClientDeposits',
             salon_dot_payments_dot_v1_dot_payments__pb2.ListClientDepositsRequest.SerializeToString,
             salon_dot_payments_dot_v1_dot_payments__pb2.GetDepositsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportClientData(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.payments.v1.PaymentsService/ExportClientData',
+            salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
+            salon_dot_common_dot_v1_dot_privacy__pb2.ClientDataExport.FromString,
             options,
             channel_credentials,
             insecure,
