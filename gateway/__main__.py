@@ -11,7 +11,7 @@ from services.common.runtime import configure_logging
 
 def main() -> None:
     settings = GatewaySettings()
-    configure_logging("gateway", settings.log_level)
+    configure_logging("gateway", settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -1,6 +1,7 @@
 """The gateway's Starlette application: POST /graphql, GraphQL subscriptions over WebSocket
-at /graphql (graphql-transport-ws), GET /healthz, GET /readyz, and the payment provider's
-webhook POST /webhooks/mollie/{organization_id} (R32)."""
+at /graphql (graphql-transport-ws), GET /healthz, GET /readyz, GET /metrics (Prometheus,
+gateway/metrics.py), and the payment provider's webhook POST
+/webhooks/mollie/{organization_id} (R32)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from gateway.events.websocket import (
     socket_context,
 )
 from gateway.grpc_clients import Backends
+from gateway.metrics import GatewayMetrics, GraphQLMetrics, metrics_response
 from gateway.protection import BodySizeLimit, Limits, LoginThrottle
 from gateway.schema import build_schema
 from gateway.settings import BACKENDS, GatewaySettings
@@ -47,6 +49,7 @@ from gateway.store.tables import outbox
 from salon.payments.v1 import payments_pb2
 from services.common import migrations
 from services.common.db import Database, new_id
+from services.common.metrics import MetricsRefresher
 from services.common.nats_conn import connect
 from services.common.outbox import OutboxRelay, ensure_stream
 from services.common.scope import Scope, ScopeSigner
@@ -72,6 +75,8 @@ class AppState:
     # B04: every event into the audit log; B06: events to GraphQL subscriptions.
     audit: AuditConsumer | None = None
     hub: EventHub | None = None
+    # Prometheus metrics (gateway/metrics.py), served at GET /metrics.
+    metrics: GatewayMetrics | None = None
     # Failed logins, counted in the gateway's database (gateway/protection/login.py).
     login_throttle: LoginThrottle = field(init=False)
 
@@ -99,6 +104,8 @@ class SalonGraphQL(GraphQL[Context, None]):
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         )
         self.state_holder = state_holder
+        # First: its operation hook wraps the others' (the protection's refusals counted).
+        self.schema.extensions = (GraphQLMetrics, *self.schema.extensions)  # type: ignore[attr-defined]
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         if isinstance(request, WebSocket):
@@ -150,6 +157,7 @@ async def refresh_provider_payment(
 def create_app(settings: GatewaySettings | None = None) -> Starlette:
     settings = settings or GatewaySettings()
     holder: dict[str, AppState] = {}
+    metrics = GatewayMetrics()
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -160,7 +168,9 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
             db=db,
             backends=Backends(settings),
             signer=ScopeSigner(settings.scope_secrets(), settings.scope_ttl_seconds),
+            metrics=metrics,
         )
+        metrics.watch_pool(db)
         state.nc = await connect(settings.nats_url, "salon-gateway")
         js = state.nc.jetstream()
         await ensure_stream(
@@ -169,13 +179,23 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         state.relay = OutboxRelay(db, outbox, js)
         state.relay.start()
         state.audit = AuditConsumer(js, db, stream=settings.events_stream)
+        state.audit.metrics = metrics
         state.audit.start()
+        audit = state.audit
+        refresher = MetricsRefresher(
+            metrics,
+            outbox=state.relay,
+            consumers=lambda: [audit],
+            interval=settings.metrics_refresh_seconds,
+        )
+        refresher.start()
         state.hub = EventHub(state.nc)
         holder["state"] = state
         log.info("gateway ready")
         try:
             yield
         finally:
+            await refresher.stop()
             await state.hub.stop()
             await state.audit.stop()
             await state.relay.stop()
@@ -186,6 +206,10 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
                 log.debug("nats drain: %s", exc)
                 await state.nc.close()
             await db.dispose()
+
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus metrics; a bearer token when SALON_METRICS_TOKEN is set."""
+        return await metrics_response(request, metrics, settings.metrics_token)
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"alive": True})
@@ -246,6 +270,7 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             Route("/webhooks/mollie/{organization_id}", mollie_webhook, methods=["POST"]),
         ],
         lifespan=lifespan,

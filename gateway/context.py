@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -16,9 +17,13 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from gateway.errors import Unauthenticated
+from gateway.grpc_clients import BackendUnavailable, NotAvailableYet
 from gateway.loaders import Loaders
 from gateway.store import tenancy
+from services.common import logs
 from services.common.db import new_id
+from services.common.errors import DomainError
+from services.common.rpc import PeerError
 from services.common.scope import Scope
 
 if TYPE_CHECKING:
@@ -50,7 +55,24 @@ class Context:
     async def call(self, service: str, method: Callable[..., Awaitable[T]], request: Any) -> T:
         """One gRPC call on behalf of this request: signed scope, deadline, counted."""
         self.backend_calls[service] = self.backend_calls.get(service, 0) + 1
-        return await self.state.backends.call(service, method, request, self.metadata())
+        metrics = self.state.metrics
+        if metrics is None:
+            return await self.state.backends.call(service, method, request, self.metadata())
+        started, code = time.perf_counter(), "OK"
+        try:
+            return await self.state.backends.call(service, method, request, self.metadata())
+        except DomainError as exc:
+            code = exc.grpc_code.name
+            raise
+        except PeerError as exc:
+            code = exc.code.name
+            raise
+        except Exception as exc:
+            # BackendUnavailable / NotAvailableYet (gateway/errors.py) and the like.
+            code = _code_of(exc)
+            raise
+        finally:
+            metrics.observe_backend(service, code, time.perf_counter() - started)
 
     @cached_property
     def loaders(self) -> Loaders:
@@ -152,6 +174,14 @@ class Context:
             self.response.delete_cookie(settings.csrf_cookie, path="/")
 
 
+def _code_of(exc: Exception) -> str:
+    if isinstance(exc, BackendUnavailable):
+        return "UNAVAILABLE"
+    if isinstance(exc, NotAvailableYet):
+        return "UNIMPLEMENTED"
+    return "UNKNOWN"
+
+
 def _bearer(request: Request | WebSocket) -> str | None:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
@@ -173,6 +203,15 @@ async def build_context(
     csrf_cookie = request.cookies.get(state.settings.csrf_cookie, "")
     csrf_header = request.headers.get(CSRF_HEADER, "")
     csrf_ok = bool(csrf_cookie) and hmac.compare_digest(csrf_cookie, csrf_header)
+    request_id = request.headers.get("x-request-id", "")[:64] or new_id()
+    # The rest of this request's task logs with its ids (services/common/logs.py).
+    logs.set_request(
+        logs.RequestInfo(
+            request_id,
+            auth.organization_id if auth else "",
+            auth.establishment_id if auth else "",
+        )
+    )
     return Context(
         request=request,
         response=response,
@@ -180,5 +219,5 @@ async def build_context(
         auth=auth,
         auth_source=source if auth else None,
         csrf_ok=csrf_ok,
-        request_id=request.headers.get("x-request-id", "")[:64] or new_id(),
+        request_id=request_id,
     )

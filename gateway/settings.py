@@ -36,3 +36,6 @@ class GatewaySettings(CommonSettings):
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_max_failures_per_ip: int = Field(default=20, ge=1, le=100_000)
     login_window_seconds: int = Field(default=15 * 60, ge=1, le=24 * 3600)
+    # GET /metrics needs `Authorization: Bearer <this>` when set (empty: open, for a
+    # Prometheus on a private network; set it when the gateway's port is public).
+    metrics_token: str = Field(default="", repr=False)

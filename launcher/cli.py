@@ -1,9 +1,17 @@
 """The `salon` command: `salon up` runs the whole system; `salon run PART` runs one part
-(what a container or a process manager starts)."""
+(what a container or a process manager starts); `salon migrate [PART ...]` runs the
+database migrations of the given parts (all by default) and exits.
+
+Where `salon migrate` migrates: SALON_<PART>_DATABASE_URL (SALON_CLIENTS_DATABASE_URL,
+SALON_GATEWAY_DATABASE_URL...); for a single part given, SALON_DATABASE_URL when that is not
+set (as `salon run PART` reads it); with --data-dir, the SQLite files `salon up` keeps there.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import os
 import runpy
 import signal
 import sys
@@ -38,6 +46,9 @@ def _up(args: argparse.Namespace) -> int:
         return 1
     print(f"salon: ready. GraphQL: {stack.graphql_url}", flush=True)
     print(f"salon: NATS {stack.nats_url}; logs in {stack.data_dir / 'logs'}", flush=True)
+    print("salon: Prometheus /metrics (also in run.json):", flush=True)
+    for part, url in stack.metrics_urls.items():
+        print(f"  {part:10} {url}", flush=True)
     if args.demo:
         print("salon: demo logins (e-mail / password / where):", flush=True)
         for email, password, where in demo.logins():
@@ -57,6 +68,59 @@ def _run(args: argparse.Namespace) -> int:
     module = "gateway" if args.part == "gateway" else f"services.{args.part}"
     sys.argv = [module]
     runpy.run_module(module, run_name="__main__", alter_sys=True)
+    return 0
+
+
+def migrations_of(part: str) -> Path:
+    root = Path(__file__).resolve().parent.parent
+    base = root / "gateway" if part == "gateway" else root / "services" / part
+    return base / "store" / "migrations"
+
+
+def database_url(part: str, parts: list[str], data_dir: str | None) -> str | None:
+    own = os.environ.get(f"SALON_{part.upper()}_DATABASE_URL")
+    if own:
+        return own
+    if data_dir is not None:
+        return f"sqlite+aiosqlite:///{Path(data_dir).resolve() / (part + '.db')}"
+    if len(parts) == 1:
+        return os.environ.get("SALON_DATABASE_URL")
+    return None
+
+
+async def _migrate_one(url: str, location: Path) -> None:
+    from services.common import migrations
+    from services.common.db import Database
+
+    db = Database(url, pool_size=1)
+    try:
+        await migrations.upgrade(db, location)
+    finally:
+        await db.dispose()
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    parts: list[str] = list(dict.fromkeys(args.parts)) or list(PARTS)
+    unknown = [part for part in parts if part not in PARTS]
+    if unknown:
+        print(f"salon migrate: unknown part {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    urls = {part: database_url(part, parts, args.data_dir) for part in parts}
+    missing = [part for part, url in urls.items() if not url]
+    if missing:
+        names = ", ".join(f"SALON_{p.upper()}_DATABASE_URL" for p in missing)
+        print(f"salon migrate: no database for {', '.join(missing)}: set {names}", file=sys.stderr)
+        return 2
+    for part, url in urls.items():
+        assert url is not None
+        if args.data_dir is not None:
+            Path(args.data_dir).mkdir(parents=True, exist_ok=True)
+        try:
+            asyncio.run(_migrate_one(url, migrations_of(part)))
+        except Exception as exc:
+            print(f"salon migrate: {part} failed: {exc}", file=sys.stderr, flush=True)
+            return 1
+        print(f"salon migrate: {part} at head", flush=True)
     return 0
 
 
@@ -80,6 +144,17 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run one part in the foreground (configured by SALON_*)")
     run.add_argument("part", choices=PARTS)
     run.set_defaults(func=_run)
+    migrate = sub.add_parser(
+        "migrate",
+        help="run the database migrations of the given parts (default: all) and exit",
+        description="Database per part: SALON_<PART>_DATABASE_URL; for one part, "
+        "SALON_DATABASE_URL when that is unset; --data-dir: the SQLite files of `salon up`.",
+    )
+    migrate.add_argument("parts", nargs="*", metavar="PART", help=f"one of {', '.join(PARTS)}")
+    migrate.add_argument(
+        "--data-dir", default=None, help="migrate the SQLite databases `salon up` keeps there"
+    )
+    migrate.set_defaults(func=_migrate)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

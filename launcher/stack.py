@@ -115,6 +115,8 @@ class Stack:
     nats: NatsServer | None = None
     children: dict[str, Child] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    # Each service's Prometheus /metrics port (the gateway serves /metrics on its own port).
+    metrics_ports: dict[str, int] = field(default_factory=dict)
     stopping: bool = False
 
     @property
@@ -124,6 +126,13 @@ class Stack:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    @property
+    def metrics_urls(self) -> dict[str, str]:
+        """Where each part answers GET /metrics."""
+        urls = {"gateway": f"{self.base_url}/metrics"}
+        urls.update({n: f"http://127.0.0.1:{p}/metrics" for n, p in self.metrics_ports.items()})
+        return urls
 
     def _secret(self) -> str:
         return self._kept_secret("scope-secret", lambda: secrets.token_urlsafe(48))
@@ -146,6 +155,8 @@ class Stack:
         for name in SERVICES:
             wanted = os.environ.get(f"SALON_{name.upper()}_PORT")
             self.ports[name] = int(wanted) if wanted else free_port()
+            wanted = os.environ.get(f"SALON_{name.upper()}_METRICS_PORT")
+            self.metrics_ports[name] = int(wanted) if wanted else free_port()
         if self.port is not None:
             self.ports["gateway"] = self.port
         else:
@@ -183,6 +194,7 @@ class Stack:
                 "SALON_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / (name + '.db')}",
                 "SALON_GRPC_HOST": "127.0.0.1",
                 "SALON_GRPC_PORT": str(self.ports[name]),
+                "SALON_METRICS_PORT": str(self.metrics_ports[name]),
             }
             self.children[name] = Child(
                 name, f"services.{name}", env, self.data_dir / "logs" / f"{name}.log"
@@ -206,6 +218,8 @@ class Stack:
             "graphql_url": self.graphql_url,
             "nats_url": self.nats_url,
             "ports": self.ports,
+            "metrics_ports": self.metrics_ports,
+            "metrics_urls": self.metrics_urls,
             "pids": {name: c.pid for name, c in self.children.items()},
             "launcher_pid": os.getpid(),
         }

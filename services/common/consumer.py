@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import Database, insert_ignore, utcnow
 from services.common.events import Event
+from services.common.metrics import PartMetrics
 
 log = logging.getLogger("salon.consumer")
 
@@ -56,6 +57,18 @@ class EventConsumer:
         self._task: asyncio.Task[None] | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
         self._stopping = False
+        # Set by the process that runs the consumer (ServiceProcess, the gateway).
+        self.metrics: PartMetrics | None = None
+
+    def _count(self, event_type: str, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.event(self.durable, event_type, outcome)
+
+    async def lag(self) -> tuple[int, int]:
+        """(messages not delivered yet, delivered and not acked) from JetStream's consumer
+        info: one request, made by the metrics refresher every few seconds."""
+        info = await self.js.consumer_info(self.stream, self.durable)
+        return int(info.num_pending or 0), int(info.num_ack_pending or 0)
 
     async def subscribe(self) -> JetStreamContext.PullSubscription:
         """Create or update the durable consumer (a later release may listen to more
@@ -116,11 +129,14 @@ class EventConsumer:
         except ValueError as exc:
             log.error("consumer %s: poison message on %s: %s", self.durable, msg.subject, exc)
             await msg.term()
+            self._count("unknown", "poison")
             return
         handler = self.handlers.get(event.type)
         if handler is None:
             await msg.ack()
+            self._count(event.type, "ignored")
             return
+        fresh = False
         try:
             async with self.db.write() as session:
                 fresh = await insert_ignore(
@@ -135,8 +151,11 @@ class EventConsumer:
             if delivered >= self.max_deliver:
                 log.exception("consumer %s: giving up on %s", self.durable, event.id)
                 await msg.term()
+                self._count(event.type, "failed")
             else:
                 log.exception("consumer %s: %s failed, retrying", self.durable, event.id)
                 await msg.nak(delay=min(2**delivered, 60))
+                self._count(event.type, "retried")
             return
         await msg.ack()
+        self._count(event.type, "handled" if fresh else "duplicate")

@@ -123,6 +123,23 @@ class Database:
     def pool_status(self) -> str:
         return self.write_engine.pool.status()
 
+    def pool_stats(self) -> dict[str, tuple[int, int]]:
+        """(checked-out connections, pool size) per engine: "write" and "read" on SQLite,
+        one "main" pool on PostgreSQL. Read from the pools' counters, no query: safe from
+        the metrics thread."""
+        engines = (
+            {"main": self.write_engine}
+            if self.read_engine is self.write_engine
+            else {"write": self.write_engine, "read": self.read_engine}
+        )
+        stats: dict[str, tuple[int, int]] = {}
+        for name, engine in engines.items():
+            pool: Any = engine.pool
+            checked_out = pool.checkedout() if hasattr(pool, "checkedout") else 0
+            size = pool.size() if hasattr(pool, "size") else 0
+            stats[name] = (int(checked_out), int(size))
+        return stats
+
 
 async def insert_ignore(session: AsyncConnection, table: Table, values: Mapping[str, Any]) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was inserted."""

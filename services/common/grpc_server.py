@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -14,6 +15,7 @@ from grpc_reflection.v1alpha import reflection
 
 from services.common import rpc
 from services.common.errors import STATUS_DETAILS_KEY, DomainError
+from services.common.metrics import PartMetrics, status_name
 from services.common.scope import InvalidScope, ScopeSigner, scope_context
 
 log = logging.getLogger("salon.grpc")
@@ -35,8 +37,10 @@ class ScopeInterceptor(grpc.aio.ServerInterceptor):
         signer: ScopeSigner,
         max_rpc_seconds: float,
         public_methods: frozenset[str] = frozenset(),
+        metrics: PartMetrics | None = None,
     ) -> None:
         self.signer = signer
+        self.metrics = metrics
         self.max_rpc_seconds = max_rpc_seconds
         # Methods a scope without a user (the public booking page, R16) may call; every
         # other one needs a signed-in user, whatever the caller.
@@ -65,6 +69,25 @@ class ScopeInterceptor(grpc.aio.ServerInterceptor):
         )
 
         async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            if self.metrics is None:
+                return await checked(request, context)
+            started = time.perf_counter()
+            code = "OK"
+            try:
+                return await checked(request, context)
+            except grpc.aio.AbortError:
+                code = status_name(context.code())
+                raise
+            except asyncio.CancelledError:
+                code = "CANCELLED"
+                raise
+            except BaseException:
+                code = "UNKNOWN"
+                raise
+            finally:
+                self.metrics.observe_rpc(method, code, time.perf_counter() - started)
+
+        async def checked(request: Any, context: grpc.aio.ServicerContext) -> Any:
             if scope is None:
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED, refusal)
                 raise AssertionError("unreachable")
@@ -128,10 +151,11 @@ class GrpcServer:
         reflection_enabled: bool,
         max_rpc_seconds: float,
         public_methods: frozenset[str] = frozenset(),
+        metrics: PartMetrics | None = None,
     ) -> None:
         self.service_names = list(service_names)
         self.server = grpc.aio.server(
-            interceptors=[ScopeInterceptor(signer, max_rpc_seconds, public_methods)],
+            interceptors=[ScopeInterceptor(signer, max_rpc_seconds, public_methods, metrics)],
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", 8 * 1024 * 1024),

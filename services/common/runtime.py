@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,11 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy import MetaData, Table
 
-from services.common import migrations, rpc
+from services.common import logs, migrations, rpc
 from services.common.consumer import EventConsumer
 from services.common.db import Database
 from services.common.grpc_server import GrpcServer
+from services.common.metrics import MetricsRefresher, MetricsServer, PartMetrics
 from services.common.nats_conn import connect
 from services.common.outbox import OutboxRelay, ensure_stream
 from services.common.scope import ScopeSigner, current_scope
@@ -107,6 +107,15 @@ class ServiceProcess:
         self.consumers: list[EventConsumer] = []
         self.workers: list[Worker] = []
         self.server: GrpcServer | None = None
+        self.metrics = PartMetrics(spec.name)
+        self.metrics.watch_pool(self.db)
+        self.refresher: MetricsRefresher | None = None
+        self.metrics_server: MetricsServer | None = None
+
+    @property
+    def metrics_port(self) -> int | None:
+        """The port /metrics answers on, None when off (SALON_METRICS_PORT=-1)."""
+        return self.metrics_server.port if self.metrics_server is not None else None
 
     async def start(self) -> int:
         await migrations.upgrade(self.db, self.spec.migrations)
@@ -123,7 +132,15 @@ class ServiceProcess:
         self.ctx.relay.start()
         self.consumers = self.spec.consumers(self.ctx)
         for consumer in self.consumers:
+            consumer.metrics = self.metrics
             consumer.start()
+        self.refresher = MetricsRefresher(
+            self.metrics,
+            outbox=self.ctx.relay,
+            consumers=lambda: self.consumers,
+            interval=self.settings.metrics_refresh_seconds,
+        )
+        self.refresher.start()
         self.workers = self.spec.workers(self.ctx)
         for worker in self.workers:
             worker.start()
@@ -139,8 +156,14 @@ class ServiceProcess:
             reflection_enabled=not self.settings.production,
             max_rpc_seconds=self.settings.max_rpc_seconds,
             public_methods=self.spec.public_methods,
+            metrics=self.metrics,
         )
         await self.server.start()
+        if self.settings.metrics_port >= 0:
+            self.metrics_server = MetricsServer(
+                self.metrics.registry, self.settings.grpc_host, self.settings.metrics_port
+            )
+            self.metrics_server.start()
         return self.server.port
 
     async def stop(self) -> None:
@@ -151,6 +174,10 @@ class ServiceProcess:
         # after the other would add those waits up.
         await asyncio.gather(*(worker.stop() for worker in self.workers))
         await asyncio.gather(*(consumer.stop() for consumer in self.consumers))
+        if self.refresher is not None:
+            await self.refresher.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.stop()
         if self.ctx.relay is not None:
             await self.ctx.relay.stop()
         for channel in self.ctx.channels.values():
@@ -164,12 +191,9 @@ class ServiceProcess:
         await self.db.dispose()
 
 
-def configure_logging(name: str, level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        stream=sys.stderr,
-        format=f"%(asctime)s %(levelname)s {name} %(name)s: %(message)s",
-    )
+def configure_logging(name: str, level: str, fmt: str = "text") -> None:
+    """Logs to stderr, text or JSON lines, secrets redacted (services/common/logs.py)."""
+    logs.configure(name, level, fmt)
 
 
 async def serve(spec: ServiceSpec, settings: ServiceSettings) -> None:
@@ -180,6 +204,13 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings) -> None:
         loop.add_signal_handler(sig, stop.set)
     port = await process.start()
     log.info("%s serving gRPC on %s:%s", spec.name, settings.grpc_host, port)
+    if process.metrics_port is not None:
+        log.info(
+            "%s metrics on http://%s:%s/metrics",
+            spec.name,
+            settings.grpc_host,
+            process.metrics_port,
+        )
     await stop.wait()
     log.info("%s stopping", spec.name)
     await process.stop()
@@ -188,7 +219,7 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings) -> None:
 
 def main(spec: ServiceSpec) -> None:
     settings = ServiceSettings()
-    configure_logging(spec.name, settings.log_level)
+    configure_logging(spec.name, settings.log_level, settings.log_format)
     try:
         import uvloop
 

@@ -32,6 +32,12 @@ class CommonSettings(BaseSettings):
     # Copies of the events stream on a JetStream cluster (3 in production); 1 on one server.
     events_replicas: int = Field(default=1, ge=1, le=5)
     log_level: str = "INFO"
+    # "text": one readable line per record (the developer launcher); "json": one JSON
+    # object per line with the part, request and scope ids (services/common/logs.py).
+    log_format: str = Field(default="text", pattern="^(text|json)$")
+    # How often the outbox backlog and consumer lag gauges are refreshed (one COUNT/MIN
+    # query and one JetStream consumer info per durable), in seconds.
+    metrics_refresh_seconds: float = Field(default=5.0, ge=0.05, le=3600)
     # host:port of each service's gRPC endpoint (the gateway calls them all; a service
     # calls the ones ARCHITECTURE.md lists for it).
     clients_addr: str = "127.0.0.1:50051"
@@ -65,3 +71,6 @@ class ServiceSettings(CommonSettings):
     grpc_port: int = Field(default=0, ge=0, le=65535)
     # Upper bound on the time one RPC may take, whatever deadline the caller sent.
     max_rpc_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Prometheus /metrics over HTTP on grpc_host: 0 = a free port chosen at start (logged),
+    # -1 = no metrics endpoint.
+    metrics_port: int = Field(default=0, ge=-1, le=65535)
