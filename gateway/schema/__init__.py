@@ -21,6 +21,7 @@ from gateway.schema.booking.queries import BookingQuery
 from gateway.schema.catalog.mutations import CatalogMutation
 from gateway.schema.catalog.queries import CatalogQuery
 from gateway.schema.clients.mutations import ClientsMutation
+from gateway.schema.clients.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.clients.queries import ClientsQuery
 from gateway.schema.events.subscriptions import EventsSubscription
 from gateway.schema.inventory.mutations import InventoryMutation
@@ -36,6 +37,7 @@ from gateway.schema.tenancy.queries import TenancyQuery
 class Query(
     TenancyQuery,
     ClientsQuery,
+    PrivacyQuery,
     CatalogQuery,
     InventoryQuery,
     BookingQuery,
@@ -52,6 +54,7 @@ class Query(
 class Mutation(
     TenancyMutation,
     ClientsMutation,
+    PrivacyMutation,
     CatalogMutation,
     InventoryMutation,
     BookingMutation,

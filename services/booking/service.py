@@ -7,8 +7,9 @@ from pathlib import Path
 import grpc
 
 from salon.booking.v1 import booking_pb2, booking_pb2_grpc
-from services.booking.api.servicer import BookingServicer
+from services.booking.api.privacy import PrivacyBookingServicer
 from services.booking.events.consumers import consumers
+from services.booking.events.privacy import privacy_consumers
 from services.booking.mail.queue import mail_consumers
 from services.booking.mail.sender import mail_workers
 from services.booking.store.tables import metadata, outbox, processed_events
@@ -17,11 +18,11 @@ from services.common.runtime import ServiceContext, ServiceSpec
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
-    booking_pb2_grpc.add_BookingServiceServicer_to_server(BookingServicer(ctx), server)
+    booking_pb2_grpc.add_BookingServiceServicer_to_server(PrivacyBookingServicer(ctx), server)
 
 
 def all_consumers(ctx: ServiceContext) -> list[EventConsumer]:
-    return [*consumers(ctx), *mail_consumers(ctx)]
+    return [*consumers(ctx), *mail_consumers(ctx), *privacy_consumers(ctx)]
 
 
 SPEC = ServiceSpec(

@@ -7,14 +7,20 @@ from pathlib import Path
 import grpc
 
 from salon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from services.catalog.api.servicer import CatalogServicer
+from services.catalog.api.privacy import PrivacyCatalogServicer
 from services.catalog.events.consumers import consumers
+from services.catalog.events.privacy import privacy_consumers
 from services.catalog.store.tables import metadata, outbox, processed_events
+from services.common.consumer import EventConsumer
 from services.common.runtime import ServiceContext, ServiceSpec
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
-    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(ctx), server)
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(PrivacyCatalogServicer(ctx), server)
+
+
+def all_consumers(ctx: ServiceContext) -> list[EventConsumer]:
+    return [*consumers(ctx), *privacy_consumers(ctx)]
 
 
 SPEC = ServiceSpec(
@@ -27,5 +33,5 @@ SPEC = ServiceSpec(
     register=register,
     # The public booking page (R16) and what it needs, without a signed-in user.
     public_methods=frozenset({"ListServices", "GetServices"}),
-    consumers=consumers,
+    consumers=all_consumers,
 )

@@ -7,14 +7,20 @@ from pathlib import Path
 import grpc
 
 from salon.inventory.v1 import inventory_pb2, inventory_pb2_grpc
+from services.common.consumer import EventConsumer
 from services.common.runtime import ServiceContext, ServiceSpec
-from services.inventory.api.servicer import InventoryServicer
+from services.inventory.api.privacy import PrivacyInventoryServicer
 from services.inventory.events.consumers import consumers
+from services.inventory.events.privacy import privacy_consumers
 from services.inventory.store.tables import metadata, outbox, processed_events
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
-    inventory_pb2_grpc.add_InventoryServiceServicer_to_server(InventoryServicer(ctx), server)
+    inventory_pb2_grpc.add_InventoryServiceServicer_to_server(PrivacyInventoryServicer(ctx), server)
+
+
+def all_consumers(ctx: ServiceContext) -> list[EventConsumer]:
+    return [*consumers(ctx), *privacy_consumers(ctx)]
 
 
 SPEC = ServiceSpec(
@@ -25,5 +31,5 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
-    consumers=consumers,
+    consumers=all_consumers,
 )

@@ -8,15 +8,21 @@ from pathlib import Path
 import grpc
 
 from salon.payments.v1 import payments_pb2, payments_pb2_grpc
+from services.common.consumer import EventConsumer
 from services.common.runtime import ServiceContext, ServiceSpec
-from services.payments.api.servicer import PaymentsServicer
+from services.payments.api.privacy import PrivacyPaymentsServicer
 from services.payments.events.consumers import consumers
+from services.payments.events.privacy import privacy_consumers
 from services.payments.store.tables import metadata, outbox, processed_events
 from services.payments.workers.recovery import recovery_workers
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
-    payments_pb2_grpc.add_PaymentsServiceServicer_to_server(PaymentsServicer(ctx), server)
+    payments_pb2_grpc.add_PaymentsServiceServicer_to_server(PrivacyPaymentsServicer(ctx), server)
+
+
+def all_consumers(ctx: ServiceContext) -> list[EventConsumer]:
+    return [*consumers(ctx), *privacy_consumers(ctx)]
 
 
 SPEC = ServiceSpec(
@@ -29,7 +35,7 @@ SPEC = ServiceSpec(
     register=register,
     # Establishments with their timezones (local days of receipts and reports), and the
     # appointments counted in reports.
-    consumers=consumers,
+    consumers=all_consumers,
     # Releases the stock of checkouts that never finished (domain/checkout.py).
     workers=recovery_workers,
     # The public booking page (R16) and what it needs, without a signed-in user; the

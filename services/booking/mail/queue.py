@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -396,22 +396,28 @@ async def claim_next(conn: AsyncConnection, now: datetime, hold: timedelta) -> Q
     return None if row is None else QueuedMail.from_row(row)
 
 
+# Why a mail was cancelled, and kept empty, when its client was erased (B11).
+ERASED_REASON = "client erased (B11)"
+
+
 async def mark_sent(
     conn: AsyncConnection, mail_id: str, recipient: str, subject: str, body: str
 ) -> None:
-    """The server accepted it. Whatever happened to the row meanwhile, it was sent."""
+    """The server accepted it. Whatever happened to the row meanwhile, it was sent; but
+    when the client was erased while it was on its way (B11), what it said is not kept."""
     now = utcnow()
+    erased = mail_queue.c.last_error == ERASED_REASON
     await conn.execute(
         update(mail_queue)
         .where(mail_queue.c.id == mail_id)
         .values(
             status=MailStatus.SENT.value,
-            recipient=recipient,
-            subject=subject,
-            body=body,
+            recipient=case((erased, None), else_=recipient),
+            subject=case((erased, None), else_=subject),
+            body=case((erased, None), else_=body),
             sent_at=now,
             claimed_until=None,
-            last_error=None,
+            last_error=case((erased, ERASED_REASON), else_=None),
             updated_at=now,
         )
     )

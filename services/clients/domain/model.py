@@ -34,6 +34,17 @@ class Client:
     created_at: datetime
     updated_at: datetime
     establishment_ids: list[str] = field(default_factory=list)
+    # B11: set once the client's personal data was erased.
+    erased_at: datetime | None = None
+
+
+# B11: what an erased client's names become; e-mail and phone become NULL.
+ERASED_FIRST_NAME = "Erased"
+
+
+def erased_last_name(client_id: str) -> str:
+    """ "client <short id>": tells erased clients apart in a list without naming anyone."""
+    return f"client {client_id[:8]}"
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,12 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.clients.domain.model import (
+    ERASED_FIRST_NAME,
     MAX_POINTS,
     Client,
     ClientFields,
     LoyaltyCard,
+    erased_last_name,
     search_text,
     sort_key,
 )
@@ -42,6 +44,7 @@ def _to_client(row: Any, establishment_ids: list[str]) -> Client:
         created_at=row.created_at,
         updated_at=row.updated_at,
         establishment_ids=establishment_ids,
+        erased_at=row.erased_at,
     )
 
 
@@ -149,6 +152,9 @@ async def update_fields(
     ).one_or_none()
     if row is None:
         raise not_found("client", "id")
+    if row.erased_at is not None:
+        # B11: an erased client's personal data does not come back through an update.
+        raise DomainError(ErrorCode.CONFLICT, "this client's personal data was erased", "id")
     current = {
         "first_name": row.first_name,
         "last_name": row.last_name,
@@ -279,6 +285,7 @@ async def find_by_email(
             .where(
                 clients.c.organization_id == organization_id,
                 func.lower(clients.c.email) == email.strip().lower(),
+                clients.c.erased_at.is_(None),
             )
             .order_by(clients.c.created_at, clients.c.id)
             .limit(1)
@@ -415,3 +422,120 @@ async def credit_loyalty_card(
         )
     ).one()
     return _to_card(row)
+
+
+# -- privacy (B11) ------------------------------------------------------------------------
+
+
+async def erase(
+    session: AsyncConnection, organization_id: str, client_id: str
+) -> tuple[Client, bool]:
+    """Anonymise the client in the caller's write transaction: names replaced, e-mail and
+    phone NULL, `erased_at` set; the id, history and loyalty cards stay. Returns the client
+    and whether this call erased it (False: erased already). NOT_FOUND for a client that
+    is not the organization's (R01). The conditional UPDATE decides between two
+    concurrent calls."""
+    if not await exists(session, organization_id, client_id):
+        raise not_found("client", "id")
+    now = utcnow()
+    last_name = erased_last_name(client_id)
+    result = await session.execute(
+        update(clients)
+        .where(
+            clients.c.organization_id == organization_id,
+            clients.c.id == client_id,
+            clients.c.erased_at.is_(None),
+        )
+        .values(
+            first_name=ERASED_FIRST_NAME,
+            last_name=last_name,
+            email=None,
+            phone=None,
+            sort_key=sort_key(ERASED_FIRST_NAME, last_name),
+            search_text=search_text(ERASED_FIRST_NAME, last_name, None, None),
+            erased_at=now,
+            updated_at=now,
+            version=clients.c.version + 1,
+        )
+    )
+    erased = result.rowcount == 1  # type: ignore[attr-defined]
+    return (await get_many(session, organization_id, [client_id]))[0], erased
+
+
+async def export(
+    session: AsyncConnection, organization_id: str, client_id: str
+) -> dict[str, Any] | None:
+    """Everything the client file holds about the client, None when it is not one of the
+    organization's (R01)."""
+    row = (
+        await session.execute(
+            select(clients).where(
+                clients.c.organization_id == organization_id, clients.c.id == client_id
+            )
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    history = await session.execute(
+        select(client_establishments)
+        .where(
+            client_establishments.c.organization_id == organization_id,
+            client_establishments.c.client_id == client_id,
+        )
+        .order_by(client_establishments.c.first_at, client_establishments.c.establishment_id)
+    )
+    cards = (
+        await session.execute(
+            select(loyalty_cards)
+            .where(
+                loyalty_cards.c.organization_id == organization_id,
+                loyalty_cards.c.client_id == client_id,
+            )
+            .order_by(loyalty_cards.c.created_at, loyalty_cards.c.id)
+        )
+    ).all()
+    credits: dict[str, list[dict[str, Any]]] = {card.id: [] for card in cards}
+    if cards:
+        for credit in await session.execute(
+            select(loyalty_credits)
+            .where(
+                loyalty_credits.c.organization_id == organization_id,
+                loyalty_credits.c.card_id.in_(list(credits)),
+            )
+            .order_by(loyalty_credits.c.created_at, loyalty_credits.c.receipt_id)
+        ):
+            credits[credit.card_id].append(
+                {
+                    "receiptId": credit.receipt_id,
+                    "points": credit.points,
+                    "createdAt": credit.created_at,
+                }
+            )
+    return {
+        "client": {
+            "id": row.id,
+            "firstName": row.first_name,
+            "lastName": row.last_name,
+            "email": row.email,
+            "phone": row.phone,
+            "createdInEstablishmentId": row.created_in_establishment_id,
+            "createdAt": row.created_at,
+            "updatedAt": row.updated_at,
+            "erasedAt": row.erased_at,
+        },
+        "establishments": [
+            {"establishmentId": h.establishment_id, "firstAt": h.first_at, "lastAt": h.last_at}
+            for h in history
+        ],
+        "loyaltyCards": [
+            {
+                "id": card.id,
+                "establishmentId": card.establishment_id,
+                "points": card.points,
+                "createdAt": card.created_at,
+                "updatedAt": card.updated_at,
+                "credits": credits[card.id],
+            }
+            for card in cards
+        ],
+    }

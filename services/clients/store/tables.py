@@ -35,6 +35,8 @@ clients = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("version", Integer, nullable=False, default=1),
+    # B11: when the client's personal data was erased (names anonymised, contacts NULL).
+    Column("erased_at", UTCDateTime(), nullable=True),
     Index("ix_clients_org_sort", "organization_id", "sort_key", "id"),
 )
 

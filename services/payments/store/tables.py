@@ -245,4 +245,18 @@ settlements = Table(
 # The organization's establishments (tenancy events and callers' scopes) and timezones.
 known_establishments = establishments_table(metadata)
 
+# B11: the clients whose personal data was erased (clients.client.erased). The payments
+# service keeps no name or contact of a client (receipts, deposits, cards and subscriptions
+# carry the client id only; provider payments carry the deposit id), so there is nothing to
+# anonymise: it records the erasure, and the client's export says so. Receipts keep their
+# amounts for the books.
+erased_clients = Table(
+    "erased_clients",
+    metadata,
+    Column("organization_id", String(32), nullable=False),
+    Column("client_id", String(32), nullable=False),
+    Column("erased_at", UTCDateTime(), nullable=False),
+    PrimaryKeyConstraint("organization_id", "client_id"),
+)
+
 outbox, processed_events = outbox_tables(metadata)

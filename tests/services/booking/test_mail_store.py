@@ -290,3 +290,36 @@ async def test_R15_a_failed_attempt_waits_longer_each_time_and_stays_pending(
     row = (await _rows(db, org))["confirmation"]
     assert (row.status, row.attempts, row.last_error) == ("pending", 3, "SMTPConnectError: down")
     assert [queue.backoff(n).total_seconds() for n in (1, 5, 8, 9, 50)] == [2, 32, 256, 300, 300]
+
+
+async def test_B11_a_mail_on_its_way_when_its_client_is_erased_keeps_nothing_of_it(
+    db: Database,
+) -> None:
+    """The sender claimed the confirmation; the erasure cancels and empties the client's
+    mails; the SMTP server then accepts it: it is recorded as sent, with nothing of what it
+    said (B11)."""
+    from services.booking.store import privacy_repository
+
+    org, est = _id(), _id()
+    appointment = _appointment(est, utcnow() + timedelta(days=2))
+    await _handle(db, APPOINTMENT_BOOKED, org, appointment)
+    mail = await _claim(db)
+    assert mail is not None and mail.kind is queue.MailKind.CONFIRMATION
+    async with db.write() as session:
+        await privacy_repository.erase(session, org, mail.client_id)
+    async with db.write() as session:
+        await queue.mark_sent(session, mail.id, "ann@example.com", "Your cut", "Dear Ann")
+    async with db.read() as session:
+        row = (await session.execute(select(mail_queue).where(mail_queue.c.id == mail.id))).one()
+    assert row.status == queue.MailStatus.SENT.value
+    assert (row.recipient, row.subject, row.body) == (None, None, None)
+    # A mail of another client, sent the same way, keeps what it said.
+    other = _appointment(est, utcnow() + timedelta(days=3))
+    await _handle(db, APPOINTMENT_BOOKED, org, other)
+    kept = await _claim(db)
+    assert kept is not None
+    async with db.write() as session:
+        await queue.mark_sent(session, kept.id, "bob@example.com", "Your cut", "Dear Bob")
+    async with db.read() as session:
+        row = (await session.execute(select(mail_queue).where(mail_queue.c.id == kept.id))).one()
+    assert (row.recipient, row.status) == ("bob@example.com", queue.MailStatus.SENT.value)
