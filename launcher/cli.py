@@ -1,6 +1,7 @@
 """The `salon` command: `salon up` runs the whole system; `salon run PART` runs one part
 (what a container or a process manager starts); `salon migrate [PART ...]` runs the
-database migrations of the given parts (all by default) and exits.
+database migrations of the given parts (all by default) and exits; `salon partner
+add|list|remove` manages the NATS users of partners (B06, docs/subscriptions.md).
 
 Where `salon migrate` migrates: SALON_<PART>_DATABASE_URL (SALON_CLIENTS_DATABASE_URL,
 SALON_GATEWAY_DATABASE_URL...); for a single part given, SALON_DATABASE_URL when that is not
@@ -18,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from launcher import demo
+from launcher import demo, partners
 from launcher.stack import SERVICES, Stack
 
 PARTS = ("gateway", *SERVICES)
@@ -45,7 +46,7 @@ def _up(args: argparse.Namespace) -> int:
         stack.stop()
         return 1
     print(f"salon: ready. GraphQL: {stack.graphql_url}", flush=True)
-    print(f"salon: NATS {stack.nats_url}; logs in {stack.data_dir / 'logs'}", flush=True)
+    print(f"salon: NATS {stack.nats_public_url}; logs in {stack.data_dir / 'logs'}", flush=True)
     print("salon: Prometheus /metrics (also in run.json):", flush=True)
     for part, url in stack.metrics_urls.items():
         print(f"  {part:10} {url}", flush=True)
@@ -124,6 +125,117 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reload(data_dir: Path) -> partners.Running | None:
+    """Make the running launcher's NATS apply the new users; tell what happened."""
+    try:
+        running = partners.reload_running(data_dir)
+    except RuntimeError as exc:
+        print(
+            f"salon partner: {data_dir / partners.CONFIG_FILE} is written but NATS could not "
+            f"reload it: {exc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        raise
+    if running is None:
+        print(
+            f"salon partner: no `salon up` with its embedded NATS runs in {data_dir}: "
+            "takes effect at the next `salon up --data-dir` there",
+            flush=True,
+        )
+    else:
+        print(f"salon partner: NATS (pid {running.pid}) reloaded its users", flush=True)
+    return running
+
+
+def _partner_add(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    try:
+        partner = partners.add_partner(data_dir, args.organization, args.name or "")
+    except ValueError as exc:
+        print(f"salon partner add: {exc}", file=sys.stderr, flush=True)
+        return 2
+    running = partners.running_nats(data_dir)
+    url = running.url if running is not None and running.url else "nats://<salon host>:<port>"
+    label = f" ({partner.name})" if partner.name else ""
+    print(f"salon partner: created for organization {partner.organization_id}{label}", flush=True)
+    print(f"  user:     {partner.user}", flush=True)
+    print(f"  password: {partner.password}", flush=True)
+    print(f"  url:      {url}", flush=True)
+    print(f"  subject:  {partner.subject}", flush=True)
+    print(
+        f"  try:      nats sub --server {url} --user {partner.user} "
+        f"--password {partner.password} '{partner.subject}'",
+        flush=True,
+    )
+    print(
+        "note: the launcher does not know the organizations (the gateway does): check that "
+        f"{partner.organization_id} is the organization you mean; for another id the partner "
+        "simply receives nothing.",
+        flush=True,
+    )
+    try:
+        _reload(data_dir)
+    except RuntimeError:
+        return 1
+    return 0
+
+
+def _partner_list(args: argparse.Namespace) -> int:
+    found = partners.list_partners(Path(args.data_dir).resolve())
+    if not found:
+        print("salon partner: no partners", flush=True)
+    for partner in found:
+        print(
+            f"{partner.user}  {partner.subject}  {partner.created_at}  {partner.name}".rstrip(),
+            flush=True,
+        )
+    return 0
+
+
+def _partner_remove(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data_dir).resolve()
+    removed = partners.remove_partner(data_dir, args.user)
+    if removed is None:
+        print(f"salon partner remove: no partner user {args.user!r}", file=sys.stderr)
+        return 2
+    try:
+        _reload(data_dir)
+    except RuntimeError:
+        return 1
+    print(
+        f"salon partner: removed {removed.user} (organization {removed.organization_id}); "
+        "its connections are closed",
+        flush=True,
+    )
+    return 0
+
+
+def _add_partner_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    partner = sub.add_parser(
+        "partner",
+        help="NATS users for partners, each limited to salon.<organization>.>",
+        description="Partner users of the embedded NATS (kept in DATA_DIR/nats-partners.json); "
+        "a running `salon up` in DATA_DIR applies a change at once.",
+    )
+    actions = partner.add_subparsers(dest="action", required=True)
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument("--data-dir", default=".salon-data", help="the data folder of `salon up`")
+    add = actions.add_parser(
+        "add", parents=[data_dir], help="create a partner user for one organization"
+    )
+    add.add_argument("organization", help="the organization id (a UUID)")
+    add.add_argument("--name", default="", help="who the partner is (for `list`)")
+    add.set_defaults(func=_partner_add)
+    listing = actions.add_parser("list", parents=[data_dir], help="list the partner users")
+    listing.set_defaults(func=_partner_list)
+    remove = actions.add_parser(
+        "remove", parents=[data_dir], help="remove a partner user and close its connections"
+    )
+    remove.add_argument("user", help="the partner user (partner-...)")
+    remove.set_defaults(func=_partner_remove)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="salon", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", default=None, help="migrate the SQLite databases `salon up` keeps there"
     )
     migrate.set_defaults(func=_migrate)
+    _add_partner_commands(sub)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

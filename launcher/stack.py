@@ -26,6 +26,7 @@ import grpc
 import httpx
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from launcher import partners
 from launcher.nats_server import NatsServer, start_nats
 
 log = logging.getLogger("salon.launcher")
@@ -128,6 +129,11 @@ class Stack:
         return f"http://127.0.0.1:{self.ports['gateway']}"
 
     @property
+    def nats_public_url(self) -> str:
+        """The NATS address without the system user's credentials (what may be shown)."""
+        return partners.without_credentials(self.nats_url or "")
+
+    @property
     def metrics_urls(self) -> dict[str, str]:
         """Where each part answers GET /metrics."""
         urls = {"gateway": f"{self.base_url}/metrics"}
@@ -172,8 +178,15 @@ class Stack:
         public_url = os.environ.get("SALON_PUBLIC_URL") or self.base_url
         nats_url = self.nats_url or os.environ.get("NATS_URL") or None
         if nats_url is None:
-            self.nats = start_nats(self.data_dir / "nats", preexec_fn=_die_with_parent)
-            nats_url = self.nats.url
+            # The embedded NATS requires a user (B06): the parts connect as the system
+            # user (credentials inside SALON_NATS_URL, redacted in logs), partners as the
+            # users of `salon partner add`, each limited to its organization's subjects.
+            config = partners.write_config(self.data_dir)
+            user, password = partners.system_credentials(self.data_dir)
+            self.nats = start_nats(
+                self.data_dir / "nats", config_file=config, preexec_fn=_die_with_parent
+            )
+            nats_url = partners.with_credentials(self.nats.url, user, password)
         self.nats_url = nats_url
         base_env = {
             **os.environ,
@@ -216,7 +229,10 @@ class Stack:
     def _write_state(self) -> None:
         state = {
             "graphql_url": self.graphql_url,
-            "nats_url": self.nats_url,
+            # Without the system user's password (in nats-system); `salon partner add`
+            # signals nats_pid to reload its users.
+            "nats_url": self.nats_public_url,
+            "nats_pid": self.nats.process.pid if self.nats is not None else None,
             "ports": self.ports,
             "metrics_ports": self.metrics_ports,
             "metrics_urls": self.metrics_urls,

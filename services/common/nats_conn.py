@@ -8,6 +8,8 @@ import logging
 import nats
 from nats.aio.client import Client
 
+from services.common.logs import redact
+
 log = logging.getLogger("salon.nats")
 
 
@@ -26,4 +28,4 @@ async def connect(url: str, name: str, attempts: int = 60) -> Client:
         except (OSError, nats.errors.Error, TimeoutError) as exc:
             last = exc
             await asyncio.sleep(0.5)
-    raise RuntimeError(f"cannot reach NATS at {url}: {last}")
+    raise RuntimeError(f"cannot reach NATS at {redact(url)}: {last}")
