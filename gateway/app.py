@@ -46,6 +46,8 @@ from gateway.schema import build_schema
 from gateway.settings import BACKENDS, GatewaySettings
 from gateway.store import tenancy
 from gateway.store.tables import outbox
+from gateway.webhooks.consumer import WebhookConsumer
+from gateway.webhooks.sender import WebhookSender
 from salon.payments.v1 import payments_pb2
 from services.common import migrations
 from services.common.db import Database, new_id
@@ -75,6 +77,9 @@ class AppState:
     # B04: every event into the audit log; B06: events to GraphQL subscriptions.
     audit: AuditConsumer | None = None
     hub: EventHub | None = None
+    # B06: events to the organizations' webhooks (gateway/webhooks).
+    webhook_consumer: WebhookConsumer | None = None
+    webhook_sender: WebhookSender | None = None
     # Prometheus metrics (gateway/metrics.py), served at GET /metrics.
     metrics: GatewayMetrics | None = None
     # Failed logins, counted in the gateway's database (gateway/protection/login.py).
@@ -182,10 +187,16 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         state.audit.metrics = metrics
         state.audit.start()
         audit = state.audit
+        state.webhook_consumer = WebhookConsumer(js, db, stream=settings.events_stream)
+        state.webhook_consumer.metrics = metrics
+        state.webhook_consumer.start()
+        state.webhook_sender = WebhookSender(db, settings)
+        state.webhook_sender.start()
+        webhook_consumer = state.webhook_consumer
         refresher = MetricsRefresher(
             metrics,
             outbox=state.relay,
-            consumers=lambda: [audit],
+            consumers=lambda: [audit, webhook_consumer],
             interval=settings.metrics_refresh_seconds,
         )
         refresher.start()
@@ -197,6 +208,8 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         finally:
             await refresher.stop()
             await state.hub.stop()
+            await state.webhook_sender.stop()
+            await state.webhook_consumer.stop()
             await state.audit.stop()
             await state.relay.stop()
             await state.backends.close()

@@ -39,3 +39,17 @@ class GatewaySettings(CommonSettings):
     # GET /metrics needs `Authorization: Bearer <this>` when set (empty: open, for a
     # Prometheus on a private network; set it when the gateway's port is public).
     metrics_token: str = Field(default="", repr=False)
+
+    # Webhooks (B06, gateway/webhooks): the Fernet key (32 url-safe base64 bytes) that
+    # encrypts the endpoints' signing secrets at rest. Empty: a key derived from the first
+    # SALON_SCOPE_SECRET (rotating that secret then makes the stored ones unreadable: set
+    # this in production).
+    webhooks_key: str = Field(default="", repr=False)
+    # Seconds between a failed attempt and the next: the n-th failure waits the n-th value;
+    # after the last one the delivery is FAILED (so len + 1 attempts in all).
+    webhook_retry_seconds: list[float] = Field(
+        default=[5, 30, 120, 600, 3600, 6 * 3600, 12 * 3600], min_length=1, max_length=20
+    )
+    # One attempt's HTTP timeout; how often the sender looks for due deliveries.
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    webhook_poll_seconds: float = Field(default=1.0, gt=0, le=60)

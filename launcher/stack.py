@@ -150,6 +150,12 @@ class Stack:
             "payments-key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
         )
 
+    def _webhooks_key(self) -> str:
+        """The Fernet key that encrypts webhook signing secrets (B06), kept like the above."""
+        return self._kept_secret(
+            "webhooks-key", lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        )
+
     def _kept_secret(self, name: str, make: Callable[[], str]) -> str:
         path = self.data_dir / name
         if not path.exists():
@@ -193,6 +199,7 @@ class Stack:
             "SALON_NATS_URL": nats_url,
             "SALON_SCOPE_SECRET": self._secret(),
             "SALON_PAYMENTS_KEY": os.environ.get("SALON_PAYMENTS_KEY") or self._payments_key(),
+            "SALON_WEBHOOKS_KEY": os.environ.get("SALON_WEBHOOKS_KEY") or self._webhooks_key(),
             "PYTHONUNBUFFERED": "1",
             "SALON_PUBLIC_URL": public_url,
             "SALON_MAILBOX_DIR": os.environ.get(

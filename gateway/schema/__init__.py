@@ -31,6 +31,8 @@ from gateway.schema.payments.queries import PaymentsQuery
 from gateway.schema.payments.reports import ReportsQuery
 from gateway.schema.tenancy.mutations import TenancyMutation
 from gateway.schema.tenancy.queries import TenancyQuery
+from gateway.schema.webhooks.mutations import WebhooksMutation
+from gateway.schema.webhooks.queries import WebhooksQuery
 
 
 @strawberry.type
@@ -46,6 +48,7 @@ class Query(
     PaymentsQuery,
     ReportsQuery,
     AuditQuery,
+    WebhooksQuery,
 ):
     pass
 
@@ -61,6 +64,7 @@ class Mutation(
     PublicMutation,
     MailMutation,
     PaymentsMutation,
+    WebhooksMutation,
 ):
     pass
 

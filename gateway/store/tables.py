@@ -4,12 +4,15 @@ audit log (B04) and the failed logins the login throttle counts."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     ForeignKey,
     Index,
+    Integer,
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -111,6 +114,51 @@ login_failures = Table(
     Column("at", UTCDateTime(), nullable=False),
     Index("ix_login_failures_key_at", "throttle_key", "at"),
     Index("ix_login_failures_at", "at"),
+)
+
+# B06: an organization's webhook endpoints (gateway/webhooks). The signing secret is stored
+# encrypted (Fernet, SALON_WEBHOOKS_KEY) and shown only once, when the endpoint is made.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(32), nullable=False),
+    Column("url", String(2000), nullable=False),
+    # JSON list of event type names; empty: every type.
+    Column("event_types", Text(), nullable=False),
+    Column("secret", String(500), nullable=False),
+    Column("enabled", Boolean(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_webhook_endpoints_org_created", "organization_id", "created_at"),
+)
+
+# One row per (event, endpoint): the consumer adds it in the transaction that records the
+# event as processed; the sender claims due rows (claimed_until) and sends them.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("organization_id", String(32), nullable=False),
+    Column("endpoint_id", String(32), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_type", String(120), nullable=False),
+    # The JSON body, made once: every attempt sends (and signs) the same bytes.
+    Column("payload", Text(), nullable=False),
+    Column("attempts", Integer(), nullable=False),
+    # PENDING, DELIVERED, FAILED.
+    Column("status", String(16), nullable=False),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("claimed_until", UTCDateTime(), nullable=True),
+    Column("last_status_code", Integer(), nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("delivered_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("organization_id", "endpoint_id", "event_id"),
+    Index(
+        "ix_webhook_deliveries_org_endpoint_created", "organization_id", "endpoint_id", "created_at"
+    ),
+    # The sender's scan, across organizations (as the booking mail queue's).
+    Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
 )
 
 outbox, processed_events = outbox_tables(metadata)

@@ -39,6 +39,8 @@ PATTERNS = (
     re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+"),
     # Provider API keys: live_xxx / test_xxx (Mollie, Stripe-like keys), access tokens.
     re.compile(r"\b(?:live|test|access)_[A-Za-z0-9]{8,}\b"),
+    # Webhook signing secrets (Standard Webhooks): whsec_<base64>.
+    re.compile(r"\bwhsec_[A-Za-z0-9+/=]{8,}"),
     # key=value, key: value, "key": "value" for secret-named keys.
     re.compile(
         r"(?i)(?P<key>[\"']?" + _KEY + r"[\"']?\s*[:=]\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&}]+)"
@@ -54,9 +56,10 @@ _CONTEXT = ("part", "request_id", "organization_id", "establishment_id")
 
 def redact(text: str) -> str:
     """The text with bearer tokens, API keys and secret-named values replaced."""
-    bearer, key, pairs, url = PATTERNS
+    bearer, key, webhook_secret, pairs, url = PATTERNS
     text = bearer.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
     text = key.sub(REDACTED, text)
+    text = webhook_secret.sub(REDACTED, text)
     text = pairs.sub(lambda m: m.group("key") + REDACTED, text)
     return url.sub(lambda m: m.group("scheme") + REDACTED, text)
 

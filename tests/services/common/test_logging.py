@@ -19,6 +19,7 @@ SECRETS = [
     "live_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM",
     "test_Ab12Cd34Ef56Gh78",
     "s3cr3t-db-pass",
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 ]
 
 
@@ -81,13 +82,14 @@ def test_secrets_are_redacted_in_json_and_text(capture) -> None:  # type: ignore
             raise RuntimeError(f"provider refused api_key={SECRETS[3]}")
         except RuntimeError:
             logger.exception("provider call failed")
+        logger.info("webhook registered with %s", SECRETS[5])
     finally:
         logger.removeHandler(text_handler)
     output = stream.getvalue() + text_stream.getvalue()
     for secret in SECRETS:
         assert secret not in output
     lines = _lines(stream)
-    assert len(lines) == 7
+    assert len(lines) == 8
     assert lines[0]["message"] == "login password=[REDACTED] for ann@example.com"
     assert str(lines[1]["message"]).startswith("header Authorization: [REDACTED]")
     assert lines[2]["message"] == "mollie key [REDACTED] and [REDACTED] stored"
@@ -96,4 +98,5 @@ def test_secrets_are_redacted_in_json_and_text(capture) -> None:  # type: ignore
     assert lines[5]["api_key"] == "[REDACTED]"
     assert lines[5]["context"] == {"token": "[REDACTED]"}
     assert "[REDACTED]" in str(lines[6]["exception"])
+    assert lines[7]["message"] == "webhook registered with [REDACTED]"
     assert "payments" in text_stream.getvalue() and "[REDACTED]" in text_stream.getvalue()
