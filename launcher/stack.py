@@ -12,6 +12,7 @@ import ctypes
 import json
 import logging
 import os
+import random
 import secrets
 import signal
 import socket
@@ -43,7 +44,25 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+def _ephemeral_start() -> int:
+    """Where the kernel starts handing out ports for port-0 binds and outgoing connections."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
+    """A free port below the kernel's ephemeral range: a port picked now and bound by a
+    child a moment later must not be handed meanwhile to someone's outgoing connection or
+    port-0 bind (other services, test workers), which all draw from the ephemeral range."""
+    top = _ephemeral_start()
+    if top > 20000:
+        pick = random.Random()  # noqa: S311 - a port number, not a secret
+        for _ in range(100):
+            port = pick.randrange(20000, top)
+            if port_is_free(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

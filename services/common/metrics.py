@@ -156,6 +156,7 @@ class MetricsRefresher:
         self.consumers = consumers
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def refresh(self) -> None:
         if self.outbox is not None:
@@ -176,19 +177,28 @@ class MetricsRefresher:
         self.metrics.refreshed_at.set_to_current_time()
 
     def start(self) -> None:
+        self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="metrics-refresher")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Let the refresh under way end rather than cancel it: a database query cancelled
+        half-way (asyncpg) can leave its connection for the pool's dispose to wait on."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             await self.refresh()
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
 
 
 class MetricsServer:
