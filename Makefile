@@ -28,9 +28,8 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check gateway services launcher tests bench
 	$(BIN)/mypy
 
-# Two workers, a test file each at a time (each worker has its own NATS and system stack).
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest
 
 protos: $(VENV)/.installed-dev
 	$(BIN)/python protos/generate.py
