@@ -2,6 +2,8 @@
 #   make run    creates .venv, installs, starts the whole system with demo data
 #   make test   creates .venv with the dev extras, runs every check and test
 PYTHON ?= python3
+# Test workers (pytest-xdist); each test file stays on one worker (its session fixtures).
+TEST_WORKERS ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 
@@ -29,7 +31,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 protos: $(VENV)/.installed-dev
 	$(BIN)/python protos/generate.py

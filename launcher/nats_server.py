@@ -57,7 +57,7 @@ def start_nats(
     port: int = -1,
     config_file: Path | None = None,
     timeout: float = 20,
-    preexec_fn: Callable[[], object] | None = None,
+    wrap: Callable[[list[str]], list[str]] | None = None,
 ) -> NatsServer:
     """Start nats-server with JetStream; port -1 lets the server pick a free one."""
     store_dir.mkdir(parents=True, exist_ok=True)
@@ -78,11 +78,10 @@ def start_nats(
     if config_file is not None:
         args += ["-c", str(config_file)]
     process = subprocess.Popen(
-        args,
+        wrap(args) if wrap is not None else args,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        preexec_fn=preexec_fn,
         env={**os.environ},
     )
     deadline = time.monotonic() + timeout

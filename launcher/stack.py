@@ -8,7 +8,6 @@ relays can flush) and gets SIGTERM if the launcher dies (no orphans).
 from __future__ import annotations
 
 import base64
-import ctypes
 import json
 import logging
 import os
@@ -33,15 +32,12 @@ from launcher.nats_server import NatsServer, start_nats
 log = logging.getLogger("salon.launcher")
 
 SERVICES = ("clients", "catalog", "inventory", "booking", "payments")
-PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:  # not Linux: the launcher's own signal handling still stops children
-        pass
+def dying_with_launcher(argv: list[str]) -> list[str]:
+    """The command line that runs ``argv`` and has it get SIGTERM if this process dies
+    (launcher/die_with_parent.py: no preexec_fn, so no Python runs between fork and exec)."""
+    return [sys.executable, "-m", "launcher.die_with_parent", str(os.getpid()), *argv]
 
 
 def _ephemeral_start() -> int:
@@ -92,13 +88,12 @@ class Child:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", self.module],
+                dying_with_launcher([sys.executable, "-m", self.module]),
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
             )
         self.started_at = time.monotonic()
 
@@ -132,6 +127,10 @@ class Stack:
     nats_url: str | None = None
     restart: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Where each part keeps its data ("gateway", "clients", ...): a SQLAlchemy URL. A part
+    # not named here uses SALON_<PART>_DATABASE_URL when set, else its SQLite file in
+    # data_dir (the embedded default).
+    database_urls: dict[str, str] = field(default_factory=dict)
     nats: NatsServer | None = None
     children: dict[str, Child] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
@@ -182,6 +181,13 @@ class Stack:
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def database_url(self, part: str) -> str:
+        return (
+            self.database_urls.get(part)
+            or os.environ.get(f"SALON_{part.upper()}_DATABASE_URL")
+            or f"sqlite+aiosqlite:///{self.data_dir / (part + '.db')}"
+        )
+
     def _pick_ports(self) -> None:
         for name in SERVICES:
             wanted = os.environ.get(f"SALON_{name.upper()}_PORT")
@@ -209,7 +215,7 @@ class Stack:
             config = partners.write_config(self.data_dir)
             user, password = partners.system_credentials(self.data_dir)
             self.nats = start_nats(
-                self.data_dir / "nats", config_file=config, preexec_fn=_die_with_parent
+                self.data_dir / "nats", config_file=config, wrap=dying_with_launcher
             )
             nats_url = partners.with_credentials(self.nats.url, user, password)
         self.nats_url = nats_url
@@ -230,7 +236,7 @@ class Stack:
         for name in SERVICES:
             env = {
                 **base_env,
-                "SALON_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / (name + '.db')}",
+                "SALON_DATABASE_URL": self.database_url(name),
                 "SALON_GRPC_HOST": "127.0.0.1",
                 "SALON_GRPC_PORT": str(self.ports[name]),
                 "SALON_METRICS_PORT": str(self.metrics_ports[name]),
@@ -240,7 +246,7 @@ class Stack:
             )
         gateway_env = {
             **base_env,
-            "SALON_DATABASE_URL": f"sqlite+aiosqlite:///{self.data_dir / 'gateway.db'}",
+            "SALON_DATABASE_URL": self.database_url("gateway"),
             "SALON_HOST": "127.0.0.1",
             "SALON_PORT": str(self.ports["gateway"]),
         }
