@@ -4,6 +4,7 @@ by the launcher for the end-to-end tests."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -37,6 +38,16 @@ def mailbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
     server = start_nats(tmp_path_factory.mktemp("nats"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fresh_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A NATS server of one test alone, for consumers that read the stream from its start:
+    on the session's server that start holds every earlier test's events, which a loaded
+    machine may not get through in a test's time."""
+    server = start_nats(tmp_path / "nats")
     yield server
     server.stop()
 
@@ -82,15 +93,33 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         await _drop_pg_database(TEST_DATABASE_URL, name)
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """The whole system as `salon up` runs it: NATS, five services, the gateway."""
-    running = Stack(data_dir=tmp_path_factory.mktemp("stack"), port=free_port(), restart=False)
+PARTS = ("gateway", "clients", "catalog", "inventory", "booking", "payments")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
+    """The whole system as `salon up` runs it: NATS, five services, the gateway; each part
+    on its SQLite file, and (with TEST_DATABASE_URL) again with each part on its own new
+    PostgreSQL database, so every end-to-end test runs on both stores."""
+    databases: dict[str, tuple[str, str]] = {}
+    if request.param == "postgresql":
+        for part in PARTS:
+            databases[part] = asyncio.run(_create_pg_database(TEST_DATABASE_URL))
+    running = Stack(
+        data_dir=tmp_path_factory.mktemp(f"stack-{request.param}"),
+        port=free_port(),
+        restart=False,
+        database_urls={part: url for part, (url, _name) in databases.items()},
+    )
     try:
         running.start(timeout=90)
         yield running
     finally:
         running.stop()
+        for _url, name in databases.values():
+            asyncio.run(_drop_pg_database(TEST_DATABASE_URL, name))
 
 
 @pytest.fixture
