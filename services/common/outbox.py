@@ -158,22 +158,23 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while True:
+            # Read before the pass: the pass that ends a stop began after stop() was called,
+            # so it saw every commit made before the stop (one under way already may not).
+            stopping = self._stopping
             try:
                 while await self.relay_once():
                     pass
             except (nats.errors.Error, TimeoutError, OSError) as exc:
                 log.warning("outbox relay: %s; retrying", exc)
-                await asyncio.sleep(1)
-                if self._stopping:
-                    return
+                # Stopping does not end the retries: the last flush is what a stop owes
+                # (a publish that timed out under load is tried again); stop() bounds it.
+                await asyncio.sleep(0.2 if self._stopping else 1)
                 continue
             except Exception:
                 log.exception("outbox relay failed; retrying")
-                await asyncio.sleep(1)
-                if self._stopping:
-                    return
+                await asyncio.sleep(0.2 if self._stopping else 1)
                 continue
-            if self._stopping:
+            if stopping:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)

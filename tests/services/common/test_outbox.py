@@ -224,3 +224,39 @@ def test_subjects_and_types_follow_the_architecture() -> None:
     assert EventType.parse(CREATED.name) == CREATED
     with pytest.raises(ValueError):
         CREATED.subject("org.1", "est")  # a dot would escape the organization's subject tree
+
+
+class _TimingOutOnce(OutboxRelay):
+    """A relay whose first publish times out (a JetStream ack lost under load): the real
+    server takes every other one."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.timeouts = 1
+
+    async def publish(self, events: list[Event], acked: list[str]) -> None:
+        if self.timeouts:
+            self.timeouts -= 1
+            raise TimeoutError("no ack in time")
+        await super().publish(events, acked)
+
+
+async def test_a_stop_keeps_flushing_after_a_publish_that_timed_out(
+    db: Database, js: JetStreamContext
+) -> None:
+    # Given a relay stopped the moment an event was written, whose publish times out once
+    scope = _scope()
+    relay = _TimingOutOnce(db, outbox, js, poll_seconds=60)
+    relay.start()
+    event_id = await _write_event(db, scope)
+    # When it stops: the last flush meets the timeout
+    await relay.stop()
+    # Then the stop retried rather than leaving the row for the next start
+    assert relay.timeouts == 0
+    async with db.read() as conn:
+        unsent = await conn.scalar(
+            select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
+        )
+    assert unsent == 0
+    info = await js.stream_info(STREAM)
+    assert info.state.messages >= 1, event_id
