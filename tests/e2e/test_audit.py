@@ -42,6 +42,12 @@ BOOKED = EventType("booking", "appointment", "booked")
 
 
 @pytest.fixture
+def nats_server(fresh_nats_server: NatsServer) -> NatsServer:
+    """This file's consumers read the stream from its start: a server of their own."""
+    return fresh_nats_server
+
+
+@pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = Database(database_url)
     await migrations.upgrade(database, MIGRATIONS)

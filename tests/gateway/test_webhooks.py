@@ -78,6 +78,12 @@ class Receiver:
         return [a for a in self.arrivals if a.path == path]
 
 
+@pytest.fixture
+def nats_server(fresh_nats_server: NatsServer) -> NatsServer:
+    """The gateway's consumers read the stream from its start: a server of their own."""
+    return fresh_nats_server
+
+
 @asynccontextmanager
 async def receiving() -> AsyncIterator[Receiver]:
     port = free_port()
