@@ -116,9 +116,7 @@ class WebsiteCatalogServicer(PrivacyCatalogServicer):
     ) -> catalog_pb2.WebsiteProfile:
         scope = current_scope()
         async with self.ctx.db.read() as session:
-            profile = await repo.get_profile(
-                session, scope.organization_id, scope.establishment_id
-            )
+            profile = await repo.get_profile(session, scope.organization_id, scope.establishment_id)
         return profile_to_proto(profile)
 
     async def SetWebsiteProfile(

@@ -89,7 +89,7 @@ class ProfileChange:
     removes it (given with every part empty)."""
 
     description: str | None = None
-    address: Address | None | Unset = UNSET
+    address: Address | Unset | None = UNSET
     phone: str | None = None
     email: str | None = None
     photo_urls: list[str] | None = None

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.catalog.domain.model import Product
 from services.catalog.domain.website import (
     Address,
-    Unset,
     ProfileChange,
+    Unset,
     Webshop,
     WebshopChange,
     WebsiteProfile,
