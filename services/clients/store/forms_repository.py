@@ -163,12 +163,14 @@ async def list_forms(
 
 async def check_client(session: AsyncConnection, organization_id: str, client_id: str) -> None:
     """NOT_FOUND (clientId) unless the client is one of the organization's; CONFLICT for
-    an erased one (B11: no personal data is added to it)."""
+    an erased one (B11: no personal data is added to it). The row stays locked until the
+    transaction ends, so an erasure at the same moment comes after these answers and
+    empties them too."""
     row = (
         await session.execute(
-            select(clients.c.erased_at).where(
-                clients.c.organization_id == organization_id, clients.c.id == client_id
-            )
+            select(clients.c.erased_at)
+            .where(clients.c.organization_id == organization_id, clients.c.id == client_id)
+            .with_for_update()
         )
     ).one_or_none()
     if row is None:
@@ -247,3 +249,45 @@ async def client_responses(
         .order_by(form_responses.c.answered_at.desc(), form_responses.c.id)
     )
     return [_to_response(r) for r in rows.all()]
+
+
+# -- privacy (B11) ------------------------------------------------------------------------
+
+
+async def export_client(
+    session: AsyncConnection, organization_id: str, client_id: str
+) -> list[dict[str, Any]]:
+    """Every answer of the client in every establishment (an owner's export), oldest first."""
+    rows = await session.execute(
+        select(form_responses)
+        .where(
+            form_responses.c.organization_id == organization_id,
+            form_responses.c.client_id == client_id,
+        )
+        .order_by(form_responses.c.answered_at, form_responses.c.id)
+    )
+    return [
+        {
+            "id": r.id,
+            "establishmentId": r.establishment_id,
+            "formId": r.form_id,
+            "formVersion": r.form_version,
+            "answers": [{"key": k, "value": v} for k, v in orjson.loads(r.answers)],
+            "answeredBy": r.answered_by,
+            "answeredAt": r.answered_at,
+        }
+        for r in rows.all()
+    ]
+
+
+async def erase_client(session: AsyncConnection, organization_id: str, client_id: str) -> None:
+    """B11: the client's answers are emptied in every establishment (they may be health
+    data); that a form was answered, when and by whom stays."""
+    await session.execute(
+        update(form_responses)
+        .where(
+            form_responses.c.organization_id == organization_id,
+            form_responses.c.client_id == client_id,
+        )
+        .values(answers="[]")
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+import orjson
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -20,6 +21,7 @@ from sqlalchemy import func, select
 
 from launcher.nats_server import NatsServer
 from salon.clients.v1 import clients_pb2, clients_pb2_grpc, events_pb2, forms_pb2, forms_pb2_grpc
+from salon.common.v1 import privacy_pb2
 from services.clients.service import SPEC as CLIENTS
 from services.clients.store.forms_tables import form_responses
 from services.clients.store.tables import metadata as clients_metadata
@@ -507,3 +509,37 @@ async def test_R29_answers_and_an_update_at_once_each_match_the_version_they_nam
     # Every stored answer names version 1: the date was accepted only before the update.
     assert all(r.form_version == 1 for r in stored)
     assert all(e.code is ErrorCode.INVALID and "last_visit" in e.message for e in refused)
+
+
+async def test_B11_R29_a_client_s_answers_are_exported_and_emptied_by_the_erasure(
+    clients: Clients,
+) -> None:
+    org, a, b = _id(), _id(), _id()
+    ann = await _client(clients, org, a)
+    form_a, form_b = await _form(clients, org, a), await _form(clients, org, b)
+    first = await _submit(clients, org, a, form_a.id, ann, skin="dry", age="42", allergies="nuts")
+    second = await _submit(clients, org, b, form_b.id, ann, skin="oily", age="42")
+    owner = metadata(org, a, user_id="u-owner", role=Role.OWNER)
+
+    exported = await clients.stub.ExportClientData(
+        privacy_pb2.ExportClientDataRequest(client_id=ann), metadata=owner, timeout=5
+    )
+    await clients.stub.EraseClient(
+        clients_pb2.EraseClientRequest(id=ann), metadata=owner, timeout=5
+    )
+
+    # The owner's export holds the answers of every establishment.
+    data = orjson.loads(exported.json)["formResponses"]
+    assert [(r["id"], r["establishmentId"]) for r in data] == [
+        (first.response.id, a),
+        (second.response.id, b),
+    ]
+    assert {"key": "allergies", "value": "nuts"} in data[0]["answers"]
+    # Erased: the answers are gone everywhere, the fact that they were given stays.
+    [in_a] = await _responses(clients, org, a, ann)
+    [in_b] = await _responses(clients, org, b, ann)
+    assert (in_a.id, list(in_a.answers)) == (first.response.id, [])
+    assert (in_b.id, list(in_b.answers)) == (second.response.id, [])
+    # And no new ones can be added to the erased client.
+    refused = await _fails(_submit(clients, org, a, form_a.id, ann, skin="dry", age="1"))
+    assert (refused.code, refused.field) == (ErrorCode.CONFLICT, "clientId")
