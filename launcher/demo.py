@@ -138,6 +138,27 @@ CHECKOUT = """mutation($input: CheckoutInput!) { checkout(input: $input) {
 WEEK = [{"weekday": d, "opens": "09:00", "closes": "18:00"} for d in range(1, 7)]
 CREATE_MENU = """mutation($input: CreateMenuInput!) { createMenu(input: $input) {
   menu { id } errors { field code message } } }"""
+SET_WEBSHOP = """mutation($input: SetWebshopInput!) { setWebshop(input: $input) {
+  webshop { enabled } errors { field code message } } }"""
+SET_PROFILE = """mutation($input: SetWebsiteProfileInput!) { setWebsiteProfile(input: $input) {
+  websiteProfile { description } errors { field code message } } }"""
+CREATE_FORM = """mutation($input: CreateFormInput!) { createForm(input: $input) {
+  form { id } errors { field code message } } }"""
+SUBMIT_FORM = """mutation($input: SubmitFormAnswersInput!) { submitFormAnswers(input: $input) {
+  formResponse { id } errors { field code message } } }"""
+# R29: each establishment's street and postal code; the city is its name's last word.
+ADDRESSES = [("Meir 12", "2000"), ("Veldstraat 5", "9000"), ("Louizalaan 80", "1050")]
+INTAKE_FIELDS = [
+    {
+        "key": "hair_type",
+        "label": "Hair type",
+        "type": "CHOICE",
+        "required": True,
+        "options": ["fine", "normal", "thick", "curly"],
+    },
+    {"key": "allergies", "label": "Allergies", "type": "TEXT"},
+    {"key": "patch_test", "label": "Patch test done on", "type": "DATE"},
+]
 
 # name, category, price, minutes
 SERVICES = [
@@ -262,6 +283,32 @@ def seed(graphql_url: str, data_dir: Path) -> bool:
                 },
             )
             api.mutate(SET_HOURS, "setOpeningHours", input={"hours": WEEK})
+            # R29: a webshop (on in all but the last establishment), a profile, a form.
+            api.mutate(
+                SET_WEBSHOP,
+                "setWebshop",
+                input={"enabled": index < len(est_ids) - 1, "productIds": products[: 3 + index]},
+            )
+            street, postal_code = ADDRESSES[index % len(ADDRESSES)]
+            city = ESTABLISHMENTS[index][0].rsplit(" ", 1)[-1]
+            api.mutate(
+                SET_PROFILE,
+                "setWebsiteProfile",
+                input={
+                    "description": f"Hair and beauty in {city}.",
+                    "address": {
+                        "street": street,
+                        "postalCode": postal_code,
+                        "city": city,
+                        "country": "BE",
+                    },
+                    "email": f"{city.lower()}@demo.salon",
+                    "photoUrls": [f"https://images.demo.salon/{city.lower()}/front.jpg"],
+                },
+            )
+            intake = api.mutate(
+                CREATE_FORM, "createForm", input={"name": "Intake", "fields": INTAKE_FIELDS}
+            )["form"]["id"]
             staff_ids = []
             for est_index, email, name, role, rights in STAFF:
                 if est_index == index:
@@ -292,6 +339,18 @@ def seed(graphql_url: str, data_dir: Path) -> bool:
                     },
                 )
                 client_ids.append(created_client["client"]["id"])
+            api.mutate(
+                SUBMIT_FORM,
+                "submitFormAnswers",
+                input={
+                    "formId": intake,
+                    "clientId": client_ids[0],
+                    "answers": [
+                        {"key": "hair_type", "value": "curly"},
+                        {"key": "allergies", "value": "none known"},
+                    ],
+                },
+            )
             # The till (R14, R23, R24, R28, R31): a terminal, a loyalty card, today's first
             # receipt; a gift card sold in the first establishment is spent in the last (B08).
             api.mutate(

@@ -10,7 +10,7 @@ from strawberry.dataloader import DataLoader
 from gateway.store import tenancy
 from salon.booking.v1 import booking_pb2
 from salon.catalog.v1 import catalog_pb2
-from salon.clients.v1 import clients_pb2
+from salon.clients.v1 import clients_pb2, forms_pb2
 from salon.inventory.v1 import inventory_pb2
 from salon.payments.v1 import payments_pb2
 
@@ -49,6 +49,9 @@ class Loaders:
         self.deposits_by_client = loader(self._client_deposits, 500)
         self.subscriptions_by_client = loader(self._client_subscriptions, 500)
         self.gift_cards_by_client = loader(self._client_gift_cards, 500)
+        # R29: forms of the session establishment, and the answers given there per client.
+        self.form_by_id = loader(self._forms)
+        self.form_responses_by_client = loader(self._client_form_responses, 500)
 
     async def _organizations(self, ids: Sequence[str]) -> list[tenancy.Organization | None]:
         async with self.ctx.state.db.read() as session:
@@ -177,6 +180,25 @@ class Loaders:
             payments_pb2.ListClientGiftCardsRequest(client_ids=list(ids)),
         )
         return _by_client(ids, reply.gift_cards)
+
+    async def _forms(self, ids: Sequence[str]) -> list[forms_pb2.Form | None]:
+        reply = await self.ctx.call(
+            "clients",
+            self.ctx.state.backends.forms.GetForms,
+            forms_pb2.GetFormsRequest(ids=list(ids)),
+        )
+        found = {f.id: f for f in reply.forms}
+        return [found.get(i) for i in ids]
+
+    async def _client_form_responses(
+        self, ids: Sequence[str]
+    ) -> list[list[forms_pb2.FormResponse]]:
+        reply = await self.ctx.call(
+            "clients",
+            self.ctx.state.backends.forms.ListClientFormResponses,
+            forms_pb2.ListClientFormResponsesRequest(client_ids=list(ids)),
+        )
+        return _by_client(ids, reply.responses)
 
 
 class _OfClient(Protocol):

@@ -20,6 +20,8 @@ from gateway.schema.booking.public import PublicMutation, PublicQuery
 from gateway.schema.booking.queries import BookingQuery
 from gateway.schema.catalog.mutations import CatalogMutation
 from gateway.schema.catalog.queries import CatalogQuery
+from gateway.schema.catalog.website import WebsiteMutation, WebsiteQuery
+from gateway.schema.clients.forms import FormsMutation, FormsQuery
 from gateway.schema.clients.mutations import ClientsMutation
 from gateway.schema.clients.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.clients.queries import ClientsQuery
@@ -41,6 +43,8 @@ class Query(
     ClientsQuery,
     PrivacyQuery,
     CatalogQuery,
+    WebsiteQuery,
+    FormsQuery,
     InventoryQuery,
     BookingQuery,
     PublicQuery,
@@ -59,6 +63,8 @@ class Mutation(
     ClientsMutation,
     PrivacyMutation,
     CatalogMutation,
+    WebsiteMutation,
+    FormsMutation,
     InventoryMutation,
     BookingMutation,
     PublicMutation,

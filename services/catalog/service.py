@@ -7,7 +7,7 @@ from pathlib import Path
 import grpc
 
 from salon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
-from services.catalog.api.privacy import PrivacyCatalogServicer
+from services.catalog.api.website import WebsiteCatalogServicer
 from services.catalog.events.consumers import consumers
 from services.catalog.events.privacy import privacy_consumers
 from services.catalog.store.tables import metadata, outbox, processed_events
@@ -16,7 +16,7 @@ from services.common.runtime import ServiceContext, ServiceSpec
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
-    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(PrivacyCatalogServicer(ctx), server)
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(WebsiteCatalogServicer(ctx), server)
 
 
 def all_consumers(ctx: ServiceContext) -> list[EventConsumer]:
@@ -31,7 +31,9 @@ SPEC = ServiceSpec(
     outbox=outbox,
     processed=processed_events,
     register=register,
-    # The public booking page (R16) and what it needs, without a signed-in user.
-    public_methods=frozenset({"ListServices", "GetServices"}),
+    # The public booking page (R16) and mini website (R29), without a signed-in user.
+    public_methods=frozenset(
+        {"ListServices", "GetServices", "PublicWebsiteProfile", "PublicWebshop"}
+    ),
     consumers=all_consumers,
 )

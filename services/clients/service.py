@@ -6,7 +6,8 @@ from pathlib import Path
 
 import grpc
 
-from salon.clients.v1 import clients_pb2, clients_pb2_grpc
+from salon.clients.v1 import clients_pb2, clients_pb2_grpc, forms_pb2, forms_pb2_grpc
+from services.clients.api.forms import FormsServicer
 from services.clients.api.privacy import PrivacyClientsServicer
 from services.clients.events.consumers import consumers
 from services.clients.store.tables import metadata, outbox, processed_events
@@ -15,11 +16,16 @@ from services.common.runtime import ServiceContext, ServiceSpec
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
     clients_pb2_grpc.add_ClientsServiceServicer_to_server(PrivacyClientsServicer(ctx), server)
+    # R29: forms per establishment, a service of its own in this process.
+    forms_pb2_grpc.add_FormsServiceServicer_to_server(FormsServicer(ctx), server)
 
 
 SPEC = ServiceSpec(
     name="clients",
-    grpc_service_names=[clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name],
+    grpc_service_names=[
+        clients_pb2.DESCRIPTOR.services_by_name["ClientsService"].full_name,
+        forms_pb2.DESCRIPTOR.services_by_name["FormsService"].full_name,
+    ],
     metadata=metadata,
     migrations=Path(__file__).parent / "store" / "migrations",
     outbox=outbox,

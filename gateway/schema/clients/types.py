@@ -17,6 +17,7 @@ from salon.clients.v1 import clients_pb2
 
 if TYPE_CHECKING:
     from gateway.schema.booking.types import Appointment
+    from gateway.schema.clients.forms import FormResponse
 
 
 @strawberry.type(
@@ -115,6 +116,19 @@ class Client:
             return []
         found = await info.context.loaders.subscriptions_by_client.load(str(self.id))
         return [PrepaidSubscription.of(s) for s in found]
+
+    @strawberry.field(
+        description="Answers to forms given in the session establishment only, newest first (R29)."
+    )
+    async def form_responses(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[FormResponse, strawberry.lazy("gateway.schema.clients.forms")]]:
+        from gateway.schema.clients.forms import FormResponse as FormResponseType
+
+        if info.context.is_public:
+            return []
+        found = await info.context.loaders.form_responses_by_client.load(str(self.id))
+        return [FormResponseType.of(r) for r in found]
 
     @strawberry.field(description="Organization-wide (R14).")
     async def gift_cards(self, info: Info[Context, None]) -> list[GiftCard]:

@@ -135,6 +135,57 @@ service_appointments = Table(
     ),
 )
 
+# R29: each establishment's webshop settings and the products it sells online (in the
+# order set), and its public mini-website profile with its photos (in the order set). No
+# row: off, nothing sold, an empty profile.
+webshop_settings = Table(
+    "webshop_settings",
+    metadata,
+    Column("organization_id", String(32), nullable=False),
+    Column("establishment_id", String(32), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(32), nullable=False),
+    PrimaryKeyConstraint("organization_id", "establishment_id"),
+)
+
+webshop_products = Table(
+    "webshop_products",
+    metadata,
+    Column("organization_id", String(32), nullable=False),
+    Column("establishment_id", String(32), nullable=False),
+    Column("product_id", String(32), ForeignKey("products.id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    PrimaryKeyConstraint("organization_id", "establishment_id", "product_id"),
+)
+
+website_profiles = Table(
+    "website_profiles",
+    metadata,
+    Column("organization_id", String(32), nullable=False),
+    Column("establishment_id", String(32), nullable=False),
+    Column("description", String(2000), nullable=False),
+    Column("street", String(200), nullable=True),
+    Column("postal_code", String(12), nullable=True),
+    Column("city", String(100), nullable=True),
+    Column("country", String(2), nullable=True),
+    Column("phone", String(32), nullable=False),
+    Column("email", String(254), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("updated_by", String(32), nullable=False),
+    PrimaryKeyConstraint("organization_id", "establishment_id"),
+)
+
+website_photos = Table(
+    "website_photos",
+    metadata,
+    Column("organization_id", String(32), nullable=False),
+    Column("establishment_id", String(32), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("url", String(2048), nullable=False),
+    PrimaryKeyConstraint("organization_id", "establishment_id", "position"),
+)
+
 known_establishments = tenancy_replica.establishments_table(metadata)
 
 outbox, processed_events = outbox_tables(metadata)

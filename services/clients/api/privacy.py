@@ -8,6 +8,9 @@ twice answers the erased client and publishes nothing. An erased client cannot g
 data back: UpdateClient on it is a CONFLICT, and FindOrCreateClient never matches it (its
 e-mail is gone), so online booking with the old e-mail creates a new client.
 
+R29's form answers are part of both: the export lists them from every establishment, the
+erasure empties them (the fact, time and author of an answer stay).
+
 Both RPCs are the OWNER's only (FORBIDDEN otherwise): they are about one person's data.
 """
 
@@ -19,7 +22,7 @@ import orjson
 from salon.clients.v1 import clients_pb2, events_pb2
 from salon.common.v1 import privacy_pb2
 from services.clients.api.servicer import ClientsServicer, to_proto
-from services.clients.store import repository
+from services.clients.store import forms_repository, repository
 from services.clients.store.tables import outbox
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
 from services.common.events import EventType
@@ -53,6 +56,10 @@ class PrivacyClientsServicer(ClientsServicer):
             raise invalid("clientId", "must not be empty")
         async with self.ctx.db.read() as session:
             data = await repository.export(session, scope.organization_id, request.client_id)
+            if data is not None:  # R29's forms: the answers of every establishment
+                data["formResponses"] = await forms_repository.export_client(
+                    session, scope.organization_id, request.client_id
+                )
         if data is None:
             raise not_found("client", "clientId")
         return privacy_pb2.ClientDataExport(service=SERVICE, json=export_json(data))
@@ -65,6 +72,7 @@ class PrivacyClientsServicer(ClientsServicer):
             raise invalid("id", "must not be empty")
         async with self.ctx.db.write() as session:
             client, erased = await repository.erase(session, scope.organization_id, request.id)
+            await forms_repository.erase_client(session, scope.organization_id, client.id)
             if erased:
                 await record_event(
                     session,

@@ -245,3 +245,109 @@ class ListMenusResponse(_message.Message):
     MENUS_FIELD_NUMBER: _ClassVar[int]
     menus: _containers.RepeatedCompositeFieldContainer[Menu]
     def __init__(self, menus: _Optional[_Iterable[_Union[Menu, _Mapping]]] = ...) -> None: ...
+
+class Webshop(_message.Message):
+    __slots__ = ("establishment_id", "enabled", "product_ids", "updated_at")
+    ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_IDS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    establishment_id: str
+    enabled: bool
+    product_ids: _containers.RepeatedScalarFieldContainer[str]
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, establishment_id: _Optional[str] = ..., enabled: _Optional[bool] = ..., product_ids: _Optional[_Iterable[str]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetWebshopRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetWebshopRequest(_message.Message):
+    __slots__ = ("enabled", "set_product_ids", "product_ids")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    SET_PRODUCT_IDS_FIELD_NUMBER: _ClassVar[int]
+    PRODUCT_IDS_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    set_product_ids: bool
+    product_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, enabled: _Optional[bool] = ..., set_product_ids: _Optional[bool] = ..., product_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WebshopChange(_message.Message):
+    __slots__ = ("webshop", "establishment_ids")
+    WEBSHOP_FIELD_NUMBER: _ClassVar[int]
+    ESTABLISHMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    webshop: Webshop
+    establishment_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, webshop: _Optional[_Union[Webshop, _Mapping]] = ..., establishment_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Address(_message.Message):
+    __slots__ = ("street", "postal_code", "city", "country")
+    STREET_FIELD_NUMBER: _ClassVar[int]
+    POSTAL_CODE_FIELD_NUMBER: _ClassVar[int]
+    CITY_FIELD_NUMBER: _ClassVar[int]
+    COUNTRY_FIELD_NUMBER: _ClassVar[int]
+    street: str
+    postal_code: str
+    city: str
+    country: str
+    def __init__(self, street: _Optional[str] = ..., postal_code: _Optional[str] = ..., city: _Optional[str] = ..., country: _Optional[str] = ...) -> None: ...
+
+class WebsiteProfile(_message.Message):
+    __slots__ = ("establishment_id", "description", "address", "phone", "email", "photo_urls", "updated_at")
+    ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PHOTO_URLS_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    establishment_id: str
+    description: str
+    address: Address
+    phone: str
+    email: str
+    photo_urls: _containers.RepeatedScalarFieldContainer[str]
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, establishment_id: _Optional[str] = ..., description: _Optional[str] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., photo_urls: _Optional[_Iterable[str]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetWebsiteProfileRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SetWebsiteProfileRequest(_message.Message):
+    __slots__ = ("description", "address", "phone", "email", "set_photo_urls", "photo_urls")
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    SET_PHOTO_URLS_FIELD_NUMBER: _ClassVar[int]
+    PHOTO_URLS_FIELD_NUMBER: _ClassVar[int]
+    description: str
+    address: Address
+    phone: str
+    email: str
+    set_photo_urls: bool
+    photo_urls: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, description: _Optional[str] = ..., address: _Optional[_Union[Address, _Mapping]] = ..., phone: _Optional[str] = ..., email: _Optional[str] = ..., set_photo_urls: _Optional[bool] = ..., photo_urls: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WebsiteProfileChange(_message.Message):
+    __slots__ = ("profile", "establishment_ids")
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    ESTABLISHMENT_IDS_FIELD_NUMBER: _ClassVar[int]
+    profile: WebsiteProfile
+    establishment_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, profile: _Optional[_Union[WebsiteProfile, _Mapping]] = ..., establishment_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class PublicWebsiteRequest(_message.Message):
+    __slots__ = ("establishment_id",)
+    ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    establishment_id: str
+    def __init__(self, establishment_id: _Optional[str] = ...) -> None: ...
+
+class PublicWebshopResponse(_message.Message):
+    __slots__ = ("enabled", "products")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PRODUCTS_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    products: _containers.RepeatedCompositeFieldContainer[Product]
+    def __init__(self, enabled: _Optional[bool] = ..., products: _Optional[_Iterable[_Union[Product, _Mapping]]] = ...) -> None: ...

@@ -105,6 +105,36 @@ class CatalogServiceStub:
                 request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusRequest.SerializeToString,
                 response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusResponse.FromString,
                 _registered_method=True)
+        self.GetWebshop = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/GetWebshop',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetWebshopRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.Webshop.FromString,
+                _registered_method=True)
+        self.SetWebshop = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/SetWebshop',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.SetWebshopRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.WebshopChange.FromString,
+                _registered_method=True)
+        self.GetWebsiteProfile = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/GetWebsiteProfile',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetWebsiteProfileRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.WebsiteProfile.FromString,
+                _registered_method=True)
+        self.SetWebsiteProfile = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/SetWebsiteProfile',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.SetWebsiteProfileRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.WebsiteProfileChange.FromString,
+                _registered_method=True)
+        self.PublicWebsiteProfile = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/PublicWebsiteProfile',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.PublicWebsiteRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.WebsiteProfile.FromString,
+                _registered_method=True)
+        self.PublicWebshop = channel.unary_unary(
+                '/salon.catalog.v1.CatalogService/PublicWebshop',
+                request_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.PublicWebsiteRequest.SerializeToString,
+                response_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.PublicWebshopResponse.FromString,
+                _registered_method=True)
         self.ExportClientData = channel.unary_unary(
                 '/salon.catalog.v1.CatalogService/ExportClientData',
                 request_serializer=salon_dot_common_dot_v1_dot_privacy__pb2.ExportClientDataRequest.SerializeToString,
@@ -206,6 +236,47 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetWebshop(self, request, context):
+        """R29: the webshop settings of the session establishment (off and nothing sold online
+        until set). Setting them is for owners and managers of that establishment.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetWebshop(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWebsiteProfile(self, request, context):
+        """R29: the public mini-website profile of the session establishment (empty until set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetWebsiteProfile(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublicWebsiteProfile(self, request, context):
+        """R29, public (no user): one establishment's profile, and its webshop only when enabled
+        (the products sold online with that establishment's price).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PublicWebshop(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ExportClientData(self, request, context):
         """B11: everything this service holds about one client of the scope's organization.
         """
@@ -285,6 +356,36 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ListMenus,
                     request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusRequest.FromString,
                     response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusResponse.SerializeToString,
+            ),
+            'GetWebshop': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWebshop,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetWebshopRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.Webshop.SerializeToString,
+            ),
+            'SetWebshop': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetWebshop,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.SetWebshopRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.WebshopChange.SerializeToString,
+            ),
+            'GetWebsiteProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWebsiteProfile,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.GetWebsiteProfileRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.WebsiteProfile.SerializeToString,
+            ),
+            'SetWebsiteProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetWebsiteProfile,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.SetWebsiteProfileRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.WebsiteProfileChange.SerializeToString,
+            ),
+            'PublicWebsiteProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublicWebsiteProfile,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.PublicWebsiteRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.WebsiteProfile.SerializeToString,
+            ),
+            'PublicWebshop': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublicWebshop,
+                    request_deserializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.PublicWebsiteRequest.FromString,
+                    response_serializer=salon_dot_catalog_dot_v1_dot_catalog__pb2.PublicWebshopResponse.SerializeToString,
             ),
             'ExportClientData': grpc.unary_unary_rpc_method_handler(
                     servicer.ExportClientData,
@@ -670,6 +771,168 @@ class CatalogService:
             '/salon.catalog.v1.CatalogService/ListMenus',
             salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusRequest.SerializeToString,
             salon_dot_catalog_dot_v1_dot_catalog__pb2.ListMenusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWebshop(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/GetWebshop',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.GetWebshopRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.Webshop.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetWebshop(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/SetWebshop',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.SetWebshopRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.WebshopChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWebsiteProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/GetWebsiteProfile',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.GetWebsiteProfileRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.WebsiteProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetWebsiteProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/SetWebsiteProfile',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.SetWebsiteProfileRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.WebsiteProfileChange.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublicWebsiteProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/PublicWebsiteProfile',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.PublicWebsiteRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.WebsiteProfile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublicWebshop(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.catalog.v1.CatalogService/PublicWebshop',
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.PublicWebsiteRequest.SerializeToString,
+            salon_dot_catalog_dot_v1_dot_catalog__pb2.PublicWebshopResponse.FromString,
             options,
             channel_credentials,
             insecure,

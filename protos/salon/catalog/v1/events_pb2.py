@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from salon.catalog.v1 import catalog_pb2 as salon_dot_catalog_dot_v1_dot_catalog__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsalon/catalog/v1/events.proto\x12\x10salon.catalog.v1\x1a\x1esalon/catalog/v1/catalog.proto\"W\n\x0eServiceCreated\x12*\n\x07service\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Service\x12\x19\n\x11\x65stablishment_ids\x18\x02 \x03(\t\"T\n\x0eServiceUpdated\x12*\n\x07service\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Service\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"?\n\x0eServiceDeleted\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x19\n\x11\x65stablishment_ids\x18\x02 \x03(\t\"@\n\x0fServiceRestored\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x19\n\x11\x65stablishment_ids\x18\x02 \x03(\t\"<\n\x0eProductCreated\x12*\n\x07product\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Product\"A\n\x13ProductPriceChanged\x12*\n\x07product\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Product\"3\n\x0bMenuCreated\x12$\n\x04menu\x18\x01 \x01(\x0b\x32\x16.salon.catalog.v1.Menu\"\x1e\n\x0bMenuDeleted\x12\x0f\n\x07menu_id\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsalon/catalog/v1/events.proto\x12\x10salon.catalog.v1\x1a\x1esalon/catalog/v1/catalog.proto\"W\n\x0eServiceCreated\x12*\n\x07service\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Service\x12\x19\n\x11\x65stablishment_ids\x18\x02 \x03(\t\"T\n\x0eServiceUpdated\x12*\n\x07service\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Service\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"?\n\x0eServiceDeleted\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x19\n\x11\x65stablishment_ids\x18\x02 \x03(\t\"@\n\x0fServiceRestored\x12\x12\n\nservice_id\x18\x01 \x01(\t\x12\x19\n\x11\x65stablishment_ids\x18\x02 \x03(\t\"<\n\x0eProductCreated\x12*\n\x07product\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Product\"A\n\x13ProductPriceChanged\x12*\n\x07product\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Product\"3\n\x0bMenuCreated\x12$\n\x04menu\x18\x01 \x01(\x0b\x32\x16.salon.catalog.v1.Menu\"\x1e\n\x0bMenuDeleted\x12\x0f\n\x07menu_id\x18\x01 \x01(\t\"T\n\x0eWebshopUpdated\x12*\n\x07webshop\x18\x01 \x01(\x0b\x32\x19.salon.catalog.v1.Webshop\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"b\n\x15WebsiteProfileUpdated\x12\x31\n\x07profile\x18\x01 \x01(\x0b\x32 .salon.catalog.v1.WebsiteProfile\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,4 +48,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MENUCREATED']._serialized_end=569
   _globals['_MENUDELETED']._serialized_start=571
   _globals['_MENUDELETED']._serialized_end=601
+  _globals['_WEBSHOPUPDATED']._serialized_start=603
+  _globals['_WEBSHOPUPDATED']._serialized_end=687
+  _globals['_WEBSITEPROFILEUPDATED']._serialized_start=689
+  _globals['_WEBSITEPROFILEUPDATED']._serialized_end=787
 # @@protoc_insertion_point(module_scope)

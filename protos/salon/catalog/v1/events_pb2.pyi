@@ -62,3 +62,19 @@ class MenuDeleted(_message.Message):
     MENU_ID_FIELD_NUMBER: _ClassVar[int]
     menu_id: str
     def __init__(self, menu_id: _Optional[str] = ...) -> None: ...
+
+class WebshopUpdated(_message.Message):
+    __slots__ = ("webshop", "changed_fields")
+    WEBSHOP_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    webshop: _catalog_pb2.Webshop
+    changed_fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, webshop: _Optional[_Union[_catalog_pb2.Webshop, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WebsiteProfileUpdated(_message.Message):
+    __slots__ = ("profile", "changed_fields")
+    PROFILE_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    profile: _catalog_pb2.WebsiteProfile
+    changed_fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, profile: _Optional[_Union[_catalog_pb2.WebsiteProfile, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...

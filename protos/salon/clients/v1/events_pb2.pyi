@@ -1,4 +1,5 @@
 from salon.clients.v1 import clients_pb2 as _clients_pb2
+from salon.clients.v1 import forms_pb2 as _forms_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -42,3 +43,33 @@ class ClientErased(_message.Message):
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     def __init__(self, client_id: _Optional[str] = ...) -> None: ...
+
+class FormCreated(_message.Message):
+    __slots__ = ("form",)
+    FORM_FIELD_NUMBER: _ClassVar[int]
+    form: _forms_pb2.Form
+    def __init__(self, form: _Optional[_Union[_forms_pb2.Form, _Mapping]] = ...) -> None: ...
+
+class FormUpdated(_message.Message):
+    __slots__ = ("form",)
+    FORM_FIELD_NUMBER: _ClassVar[int]
+    form: _forms_pb2.Form
+    def __init__(self, form: _Optional[_Union[_forms_pb2.Form, _Mapping]] = ...) -> None: ...
+
+class FormArchived(_message.Message):
+    __slots__ = ("form",)
+    FORM_FIELD_NUMBER: _ClassVar[int]
+    form: _forms_pb2.Form
+    def __init__(self, form: _Optional[_Union[_forms_pb2.Form, _Mapping]] = ...) -> None: ...
+
+class FormResponseSubmitted(_message.Message):
+    __slots__ = ("form_response_id", "form_id", "form_version", "client_id")
+    FORM_RESPONSE_ID_FIELD_NUMBER: _ClassVar[int]
+    FORM_ID_FIELD_NUMBER: _ClassVar[int]
+    FORM_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    form_response_id: str
+    form_id: str
+    form_version: int
+    client_id: str
+    def __init__(self, form_response_id: _Optional[str] = ..., form_id: _Optional[str] = ..., form_version: _Optional[int] = ..., client_id: _Optional[str] = ...) -> None: ...
