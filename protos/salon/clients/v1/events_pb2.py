@@ -23,23 +23,28 @@ _sym_db = _symbol_database.Default()
 
 
 from salon.clients.v1 import clients_pb2 as salon_dot_clients_dot_v1_dot_clients__pb2
+from salon.clients.v1 import marketing_pb2 as salon_dot_clients_dot_v1_dot_marketing__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsalon/clients/v1/events.proto\x12\x10salon.clients.v1\x1a\x1esalon/clients/v1/clients.proto\"9\n\rClientCreated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\"Q\n\rClientUpdated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"A\n\x12LoyaltyCardCreated\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\"f\n\x13LoyaltyCardCredited\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\x12\x0e\n\x06points\x18\x02 \x01(\x05\x12\x12\n\nreceipt_id\x18\x03 \x01(\t\"!\n\x0c\x43lientErased\x12\x11\n\tclient_id\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsalon/clients/v1/events.proto\x12\x10salon.clients.v1\x1a\x1esalon/clients/v1/clients.proto\x1a salon/clients/v1/marketing.proto\"9\n\rClientCreated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\"Q\n\rClientUpdated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"A\n\x12LoyaltyCardCreated\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\"f\n\x13LoyaltyCardCredited\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\x12\x0e\n\x06points\x18\x02 \x01(\x05\x12\x12\n\nreceipt_id\x18\x03 \x01(\t\"!\n\x0c\x43lientErased\x12\x11\n\tclient_id\x18\x01 \x01(\t\"?\n\x0f\x43\x61mpaignCreated\x12,\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1a.salon.clients.v1.Campaign\"<\n\x0c\x43\x61mpaignSent\x12,\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1a.salon.clients.v1.Campaignb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salon.clients.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLIENTCREATED']._serialized_start=83
-  _globals['_CLIENTCREATED']._serialized_end=140
-  _globals['_CLIENTUPDATED']._serialized_start=142
-  _globals['_CLIENTUPDATED']._serialized_end=223
-  _globals['_LOYALTYCARDCREATED']._serialized_start=225
-  _globals['_LOYALTYCARDCREATED']._serialized_end=290
-  _globals['_LOYALTYCARDCREDITED']._serialized_start=292
-  _globals['_LOYALTYCARDCREDITED']._serialized_end=394
-  _globals['_CLIENTERASED']._serialized_start=396
-  _globals['_CLIENTERASED']._serialized_end=429
+  _globals['_CLIENTCREATED']._serialized_start=117
+  _globals['_CLIENTCREATED']._serialized_end=174
+  _globals['_CLIENTUPDATED']._serialized_start=176
+  _globals['_CLIENTUPDATED']._serialized_end=257
+  _globals['_LOYALTYCARDCREATED']._serialized_start=259
+  _globals['_LOYALTYCARDCREATED']._serialized_end=324
+  _globals['_LOYALTYCARDCREDITED']._serialized_start=326
+  _globals['_LOYALTYCARDCREDITED']._serialized_end=428
+  _globals['_CLIENTERASED']._serialized_start=430
+  _globals['_CLIENTERASED']._serialized_end=463
+  _globals['_CAMPAIGNCREATED']._serialized_start=465
+  _globals['_CAMPAIGNCREATED']._serialized_end=528
+  _globals['_CAMPAIGNSENT']._serialized_start=530
+  _globals['_CAMPAIGNSENT']._serialized_end=590
 # @@protoc_insertion_point(module_scope)

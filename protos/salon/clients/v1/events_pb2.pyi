@@ -1,4 +1,5 @@
 from salon.clients.v1 import clients_pb2 as _clients_pb2
+from salon.clients.v1 import marketing_pb2 as _marketing_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -42,3 +43,15 @@ class ClientErased(_message.Message):
     CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
     client_id: str
     def __init__(self, client_id: _Optional[str] = ...) -> None: ...
+
+class CampaignCreated(_message.Message):
+    __slots__ = ("campaign",)
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    campaign: _marketing_pb2.Campaign
+    def __init__(self, campaign: _Optional[_Union[_marketing_pb2.Campaign, _Mapping]] = ...) -> None: ...
+
+class CampaignSent(_message.Message):
+    __slots__ = ("campaign",)
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    campaign: _marketing_pb2.Campaign
+    def __init__(self, campaign: _Optional[_Union[_marketing_pb2.Campaign, _Mapping]] = ...) -> None: ...
