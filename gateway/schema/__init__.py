@@ -26,6 +26,8 @@ from gateway.schema.clients.queries import ClientsQuery
 from gateway.schema.events.subscriptions import EventsSubscription
 from gateway.schema.inventory.mutations import InventoryMutation
 from gateway.schema.inventory.queries import InventoryQuery
+from gateway.schema.marketing.mutations import MarketingMutation
+from gateway.schema.marketing.queries import MarketingQuery
 from gateway.schema.payments.mutations import PaymentsMutation
 from gateway.schema.payments.queries import PaymentsQuery
 from gateway.schema.payments.reports import ReportsQuery
@@ -49,6 +51,7 @@ class Query(
     ReportsQuery,
     AuditQuery,
     WebhooksQuery,
+    MarketingQuery,
 ):
     pass
 
@@ -65,6 +68,7 @@ class Mutation(
     MailMutation,
     PaymentsMutation,
     WebhooksMutation,
+    MarketingMutation,
 ):
     pass
 
