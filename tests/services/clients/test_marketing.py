@@ -36,6 +36,7 @@ from salon.clients.v1 import (
     marketing_pb2,
     marketing_pb2_grpc,
 )
+from salon.common.v1 import privacy_pb2
 from services.clients.marketing.sender import CampaignSender
 from services.clients.service import SPEC as CLIENTS
 from services.clients.settings import MarketingSettings
@@ -606,3 +607,39 @@ async def test_R30_sms_are_posted_to_the_http_sender_retried_and_refused(
         assert headers["Authorization"] == "Bearer sms-secret"
         assert headers["Idempotency-Key"] == messages[ann.id].id
         assert _files(s.sms_dir, ".json") == []  # the HTTP sender: nothing in the folder
+
+
+async def test_R30_erasing_a_client_drops_the_address_of_their_campaign_messages(
+    s: Service,
+) -> None:
+    """B11 meets R30: the export lists the client's campaign messages; after the erasure
+    no address of theirs stays in a campaign's record."""
+    org, est = _id(), _id()
+    md, owner = _manager(org, est), _owner(org, est)
+    ann = await _client(s, md, "Ann", email="ann@example.com")
+    campaign = await _campaign(s, md)
+    await s.marketing.SendCampaign(M.SendCampaignRequest(id=campaign.id), metadata=md)
+    await _until_sent(s, md, campaign.id)
+
+    export = await s.clients.ExportClientData(
+        privacy_pb2.ExportClientDataRequest(client_id=ann.id), metadata=owner, timeout=5
+    )
+    data = json.loads(export.json)
+    assert data["client"]["marketingEmailOptOut"] is False
+    assert [(m["campaignId"], m["address"], m["status"]) for m in data["campaignMessages"]] == [
+        (campaign.id, "ann@example.com", "SENT")
+    ]
+
+    await s.clients.EraseClient(clients_pb2.EraseClientRequest(id=ann.id), metadata=owner)
+
+    message = (await _messages(s, md, campaign.id))[ann.id]
+    assert (_status(message), message.address) == ("SENT", "")
+    after = json.loads(
+        (
+            await s.clients.ExportClientData(
+                privacy_pb2.ExportClientDataRequest(client_id=ann.id), metadata=owner
+            )
+        ).json
+    )
+    assert after["campaignMessages"][0]["address"] is None
+    assert "ann@example.com" not in json.dumps(after)
