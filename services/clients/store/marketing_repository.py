@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.clients.domain import marketing
@@ -443,35 +443,60 @@ async def outgoing(conn: AsyncConnection, message_id: str) -> Outgoing | None:
     )
 
 
+async def _lock_campaigns(conn: AsyncConnection, campaign_ids: Sequence[str]) -> None:
+    """Take the campaigns' rows until the transaction ends (PostgreSQL; SQLite's writers
+    take turns anyway), in id order. Whoever settles a message holds its campaign first, so
+    that "no message pending any more" is checked after the other settlements committed:
+    without it, two replicas marking a campaign's last two messages at once would each see
+    the other's still pending, and the campaign would stay SENDING."""
+    if conn.dialect.name != "postgresql" or not campaign_ids:
+        return
+    await conn.execute(
+        select(campaigns.c.id)
+        .where(campaigns.c.id.in_(sorted(set(campaign_ids))))
+        .order_by(campaigns.c.id)
+        .with_for_update()
+    )
+
+
 async def _settle(
     conn: AsyncConnection, message_id: str, values: dict[str, Any], *, pending_only: bool
 ) -> None:
     now = utcnow()
+    found = (
+        await conn.execute(
+            select(campaign_messages.c.organization_id, campaign_messages.c.campaign_id).where(
+                campaign_messages.c.id == message_id
+            )
+        )
+    ).first()
+    if found is None:
+        return
+    await _lock_campaigns(conn, [found.campaign_id])
     conditions = [campaign_messages.c.id == message_id]
     if pending_only:
         conditions.append(campaign_messages.c.status == MessageStatus.PENDING.value)
-    done = (
-        await conn.execute(
-            update(campaign_messages)
-            .where(*conditions)
-            .values(**values, claimed_until=None, updated_at=now)
-            .returning(campaign_messages.c.organization_id, campaign_messages.c.campaign_id)
-        )
-    ).first()
-    if done is not None:
-        await _finish_if_done(conn, done.organization_id, done.campaign_id, now)
+    done = await conn.execute(
+        update(campaign_messages)
+        .where(*conditions)
+        .values(**values, claimed_until=None, updated_at=now)
+    )
+    if done.rowcount:  # type: ignore[attr-defined]
+        await _finish_if_done(conn, found.organization_id, found.campaign_id, now)
 
 
 async def mark_sent(conn: AsyncConnection, message_id: str, address: str) -> None:
     """The server (or the SMS gateway) took it. Whatever happened to the row meanwhile, it
-    was sent."""
+    was sent; but when the client was erased while it was on its way (B11), their address
+    is not written back."""
+    erased = campaign_messages.c.reason == marketing.ERASED
     await _settle(
         conn,
         message_id,
         {
             "status": MessageStatus.SENT.value,
-            "address": address,
-            "reason": None,
+            "address": case((erased, None), else_=address),
+            "reason": case((erased, marketing.ERASED), else_=None),
             "sent_at": utcnow(),
         },
         pending_only=False,
@@ -491,15 +516,14 @@ async def mark_skipped(conn: AsyncConnection, message_id: str, reason: str) -> N
 
 async def mark_refused(conn: AsyncConnection, message_id: str, reason: str) -> None:
     """Refused for good by the server: FAILED, not retried."""
-    await conn.execute(
-        update(campaign_messages)
-        .where(campaign_messages.c.id == message_id)
-        .values(attempts=campaign_messages.c.attempts + 1)
-    )
     await _settle(
         conn,
         message_id,
-        {"status": MessageStatus.FAILED.value, "reason": reason[:_REASON_LENGTH]},
+        {
+            "status": MessageStatus.FAILED.value,
+            "attempts": campaign_messages.c.attempts + 1,
+            "reason": reason[:_REASON_LENGTH],
+        },
         pending_only=True,
     )
 
@@ -550,13 +574,20 @@ async def forget_client(conn: AsyncConnection, organization_id: str, client_id: 
     """The client was erased: no address of theirs stays in the campaigns' records, and
     nothing still pending goes to them."""
     now = utcnow()
+    of_client = and_(
+        campaign_messages.c.organization_id == organization_id,
+        campaign_messages.c.client_id == client_id,
+    )
+    campaign_ids = list(
+        (await conn.execute(select(campaign_messages.c.campaign_id).where(of_client))).scalars()
+    )
+    if not campaign_ids:
+        return
+    # Campaigns first, then messages: the order every settlement takes (no deadlock).
+    await _lock_campaigns(conn, campaign_ids)
     await conn.execute(
         update(campaign_messages)
-        .where(
-            campaign_messages.c.organization_id == organization_id,
-            campaign_messages.c.client_id == client_id,
-            campaign_messages.c.status == MessageStatus.PENDING.value,
-        )
+        .where(of_client, campaign_messages.c.status == MessageStatus.PENDING.value)
         .values(
             status=MessageStatus.SKIPPED.value,
             reason=marketing.ERASED,
@@ -565,22 +596,9 @@ async def forget_client(conn: AsyncConnection, organization_id: str, client_id: 
         )
     )
     await conn.execute(
-        update(campaign_messages)
-        .where(
-            campaign_messages.c.organization_id == organization_id,
-            campaign_messages.c.client_id == client_id,
-        )
-        .values(address=None, updated_at=now)
+        update(campaign_messages).where(of_client).values(address=None, updated_at=now)
     )
-    campaign_ids = (
-        await conn.execute(
-            select(campaign_messages.c.campaign_id).where(
-                campaign_messages.c.organization_id == organization_id,
-                campaign_messages.c.client_id == client_id,
-            )
-        )
-    ).scalars()
-    for campaign_id in list(campaign_ids):
+    for campaign_id in campaign_ids:
         await _finish_if_done(conn, organization_id, campaign_id, now)
 
 

@@ -37,12 +37,18 @@ from salon.clients.v1 import (
     marketing_pb2_grpc,
 )
 from salon.common.v1 import privacy_pb2
-from services.clients.marketing.sender import CampaignSender
+from services.clients.domain import marketing
+from services.clients.domain.marketing import Audience, CampaignStatus, Channel, MessageStatus
+from services.clients.domain.model import check_new
+from services.clients.marketing.sender import CLAIM, CampaignSender
 from services.clients.service import SPEC as CLIENTS
 from services.clients.settings import MarketingSettings
+from services.clients.store import marketing_repository as store
+from services.clients.store import repository
 from services.clients.store.marketing_tables import campaign_messages
 from services.clients.store.tables import outbox, processed_events
-from services.common.db import Database
+from services.common import migrations
+from services.common.db import Database, utcnow
 from services.common.errors import DomainError, ErrorCode, from_rpc_error
 from services.common.runtime import ServiceContext
 from services.common.scope import Role
@@ -643,3 +649,46 @@ async def test_R30_erasing_a_client_drops_the_address_of_their_campaign_messages
     )
     assert after["campaignMessages"][0]["address"] is None
     assert "ann@example.com" not in json.dumps(after)
+
+
+async def test_R30_a_client_erased_while_their_mail_is_on_its_way_keeps_no_address(
+    database_url: str,
+) -> None:
+    """The store alone: the message is claimed, the client is erased, then the server takes
+    the mail. It was sent, but the address is not written back."""
+    db = Database(database_url)
+    try:
+        await migrations.upgrade(db, CLIENTS.migrations)
+        org, est = _id(), _id()
+        async with db.write() as conn:
+            ann = await repository.create(
+                conn, org, est, check_new("Ann", "Test", "ann@example.com", None)
+            )
+            campaign = await store.create_campaign(
+                conn,
+                org,
+                est,
+                "u",
+                marketing.check_new("Spring", Channel.EMAIL, "Hi", "Hello", Audience.ORGANIZATION),
+            )
+            await store.send_campaign(conn, org, est, campaign.id)
+        async with db.write() as conn:
+            message_id = await store.claim_next(conn, utcnow(), CLAIM)
+        assert message_id is not None
+        async with db.write() as conn:
+            await repository.erase(conn, org, ann.id)
+            await store.forget_client(conn, org, ann.id)
+        async with db.write() as conn:
+            await store.mark_sent(conn, message_id, "ann@example.com")
+        async with db.read() as conn:
+            page = await store.list_messages(conn, org, est, campaign.id, 10, None)
+            (done,) = await store.get_campaigns(conn, org, est, [campaign.id])
+        (message,) = page.messages
+        assert (message.status, message.address, message.reason) == (
+            MessageStatus.SENT,
+            None,
+            marketing.ERASED,
+        )
+        assert done.status is CampaignStatus.SENT
+    finally:
+        await db.dispose()
