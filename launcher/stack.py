@@ -230,6 +230,8 @@ class Stack:
             "SALON_MAILBOX_DIR": os.environ.get(
                 "SALON_MAILBOX_DIR", str(self.data_dir / "mailbox")
             ),
+            # R30: campaign SMS without SALON_SMS_URL, one JSON file each.
+            "SALON_SMS_DIR": os.environ.get("SALON_SMS_DIR", str(self.data_dir / "sms")),
             **{f"SALON_{n.upper()}_ADDR": f"127.0.0.1:{self.ports[n]}" for n in SERVICES},
             **self.extra_env,
         }

@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from gateway.settings import BACKENDS, GatewaySettings
 from salon.booking.v1 import booking_pb2_grpc
 from salon.catalog.v1 import catalog_pb2_grpc
-from salon.clients.v1 import clients_pb2_grpc, forms_pb2_grpc
+from salon.clients.v1 import clients_pb2_grpc, forms_pb2_grpc, marketing_pb2_grpc
 from salon.inventory.v1 import inventory_pb2_grpc
 from salon.payments.v1 import payments_pb2_grpc
 from services.common import rpc
@@ -49,6 +49,8 @@ class Backends:
         self.clients = clients_pb2_grpc.ClientsServiceStub(self.channels["clients"])
         # R29: the clients process serves forms as a service of its own.
         self.forms = forms_pb2_grpc.FormsServiceStub(self.channels["clients"])
+        # R30: the clients service's campaigns (a second gRPC service on its channel).
+        self.marketing = marketing_pb2_grpc.MarketingServiceStub(self.channels["clients"])
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(self.channels["catalog"])
         self.inventory = inventory_pb2_grpc.InventoryServiceStub(self.channels["inventory"])
         self.booking = booking_pb2_grpc.BookingServiceStub(self.channels["booking"])

@@ -28,6 +28,8 @@ from gateway.schema.clients.queries import ClientsQuery
 from gateway.schema.events.subscriptions import EventsSubscription
 from gateway.schema.inventory.mutations import InventoryMutation
 from gateway.schema.inventory.queries import InventoryQuery
+from gateway.schema.marketing.mutations import MarketingMutation
+from gateway.schema.marketing.queries import MarketingQuery
 from gateway.schema.payments.mutations import PaymentsMutation
 from gateway.schema.payments.queries import PaymentsQuery
 from gateway.schema.payments.reports import ReportsQuery
@@ -53,6 +55,7 @@ class Query(
     ReportsQuery,
     AuditQuery,
     WebhooksQuery,
+    MarketingQuery,
 ):
     pass
 
@@ -71,6 +74,7 @@ class Mutation(
     MailMutation,
     PaymentsMutation,
     WebhooksMutation,
+    MarketingMutation,
 ):
     pass
 

@@ -26,6 +26,7 @@ from launcher.cli import PARTS
 from launcher.nats_server import nats_server_binary
 from launcher.stack import SERVICES
 from services.booking.settings import MailerSettings
+from services.clients.settings import MarketingSettings
 from services.common.settings import ServiceSettings
 from services.payments.settings import PaymentsSettings
 from tests.deploy.kube import DEPLOY
@@ -167,6 +168,10 @@ def test_each_part_gets_settings_it_reads_and_its_own_database(
             assert host in services and port == "50051"
         if part == "booking":
             assert MailerSettings().mailbox_dir.as_posix() == "/data/mailbox"
+        if part == "clients":
+            marketing = MarketingSettings()
+            assert marketing.mailbox_dir.as_posix() == "/data/mailbox"
+            assert marketing.sms_dir.as_posix() == "/data/sms" and not marketing.use_sms_http
         if part == "payments":
             assert PaymentsSettings().payments_key == FILLED_IN["SALON_PAYMENTS_KEY"]
     postgres = services["postgres"]

@@ -9,6 +9,12 @@ class CreateClientInput:
     last_name: str
     email: str | None = None
     phone: str | None = None
+    marketing_email_opt_out: bool | None = strawberry.field(
+        default=None, description="R30: the client declines marketing e-mail (default false)."
+    )
+    marketing_sms_opt_out: bool | None = strawberry.field(
+        default=None, description="R30: the client declines marketing SMS (default false)."
+    )
 
 
 @strawberry.input(
@@ -20,6 +26,12 @@ class UpdateClientInput:
     last_name: str | None = strawberry.UNSET
     email: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET
+    marketing_email_opt_out: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="R30: null or left out stays as it is."
+    )
+    marketing_sms_opt_out: bool | None = strawberry.field(
+        default=strawberry.UNSET, description="R30: null or left out stays as it is."
+    )
 
 
 @strawberry.input(description="In the session establishment, one per client there (R23).")

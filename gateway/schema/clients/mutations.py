@@ -55,6 +55,10 @@ class ClientsMutation:
             request.email = input.email
         if input.phone is not None:
             request.phone = input.phone
+        if input.marketing_email_opt_out is not None:
+            request.marketing_email_opt_out = input.marketing_email_opt_out
+        if input.marketing_sms_opt_out is not None:
+            request.marketing_sms_opt_out = input.marketing_sms_opt_out
         try:
             msg = await ctx.call("clients", ctx.state.backends.clients.CreateClient, request)
         except DomainError as exc:
@@ -76,6 +80,11 @@ class ClientsMutation:
             request.email = input.email or ""
         if _given(input.phone):
             request.phone = input.phone or ""
+        # R30: consent; null means unchanged.
+        if _given(input.marketing_email_opt_out) and input.marketing_email_opt_out is not None:
+            request.marketing_email_opt_out = input.marketing_email_opt_out
+        if _given(input.marketing_sms_opt_out) and input.marketing_sms_opt_out is not None:
+            request.marketing_sms_opt_out = input.marketing_sms_opt_out
         try:
             msg = await ctx.call("clients", ctx.state.backends.clients.UpdateClient, request)
         except DomainError as exc:

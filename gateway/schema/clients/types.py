@@ -49,6 +49,13 @@ class Client:
     last_name: str
     email: str | None
     phone: str | None = strawberry.field(description="E.164, e.g. +32470123456")
+    marketing_email_opt_out: bool = strawberry.field(
+        description="Declined marketing e-mail: campaigns skip the client (R30). False until "
+        "the client objects (the soft opt-in of existing clients)."
+    )
+    marketing_sms_opt_out: bool = strawberry.field(
+        description="Declined marketing SMS: SMS campaigns skip the client (R30)."
+    )
     establishment_ids: strawberry.Private[list[str]]
     # Filled by a list resolver that prefetched them in one batch (see `selects`).
     prefetched_establishments: strawberry.Private[list[Establishment] | None] = None
@@ -61,6 +68,8 @@ class Client:
             last_name=msg.last_name,
             email=msg.email if msg.HasField("email") else None,
             phone=msg.phone if msg.HasField("phone") else None,
+            marketing_email_opt_out=msg.marketing_email_opt_out,
+            marketing_sms_opt_out=msg.marketing_sms_opt_out,
             establishment_ids=list(msg.establishment_ids),
         )
 

@@ -40,6 +40,7 @@ from services.common.consumer import EventConsumer, Handler
 from services.common.db import insert_ignore, new_id, utcnow
 from services.common.errors import invalid
 from services.common.events import Event, EventType
+from services.common.mail import backoff
 from services.common.runtime import ServiceContext
 
 MAILS_DURABLE = "booking-mails"
@@ -53,8 +54,6 @@ DEFAULT_ENABLED = True
 DEFAULT_REMINDER_HOURS = 24
 MIN_REMINDER_HOURS = 1
 MAX_REMINDER_HOURS = 168
-# The longest wait between two attempts at one mail.
-MAX_BACKOFF_SECONDS = 300
 _ERROR_LENGTH = 500
 
 
@@ -421,11 +420,6 @@ async def mark_sent(
             updated_at=now,
         )
     )
-
-
-def backoff(attempts: int) -> timedelta:
-    """The wait after the `attempts`-th failure: 2, 4, 8... seconds, at most five minutes."""
-    return timedelta(seconds=min(2 ** min(attempts, 16), MAX_BACKOFF_SECONDS))
 
 
 async def mark_failed(

@@ -11,8 +11,9 @@ Every MAIL_POLL_SECONDS it takes the due mails one by one. For each:
    organization's switch (R15), the appointment still booked and ahead, the client's
    e-mail address and name (clients.GetClients), the service's name (catalog.GetServices),
    the establishment's timezone;
-3. hand it to the SMTP server (aiosmtplib), or, without SMTP_HOST, write it as
-   ``MAILBOX_DIR/<appointment>-<kind>.eml`` (a temporary file renamed into place);
+3. hand it to the shared mail path (services/common/mail.py): the SMTP server
+   (aiosmtplib), or, without SMTP_HOST, ``MAILBOX_DIR/<appointment>-<kind>.eml`` (a
+   temporary file renamed into place);
 4. mark it sent only once the server accepted it. Any failure (server down, a peer down)
    counts an attempt and retries after 2, 4, 8... seconds, at most five minutes apart, for
    as long as the appointment is ahead: nothing is lost while the server is away. A
@@ -31,17 +32,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-import aiosmtplib
 from sqlalchemy import select
 
 from salon.catalog.v1 import catalog_pb2, catalog_pb2_grpc
@@ -52,8 +48,30 @@ from services.booking.mail.rendering import Appointment, Rendered, message, rend
 from services.booking.settings import MailerSettings
 from services.booking.store.tables import appointments, known_establishments
 from services.common.db import utcnow
+
+# The transport is the shared mail path's (services/common/mail.py); the names stay
+# importable from here.
+from services.common.mail import (
+    MailboxTransport,
+    Refused,
+    SmtpTransport,
+    Transport,
+    transport_for,
+)
 from services.common.runtime import ServiceContext, Worker
 from services.common.scope import Role, Scope, scope_context
+
+__all__ = [
+    "MailSender",
+    "MailboxTransport",
+    "Ready",
+    "Refused",
+    "Skip",
+    "SmtpTransport",
+    "Transport",
+    "mail_workers",
+    "transport_for",
+]
 
 log = logging.getLogger("salon.booking.mail")
 
@@ -65,69 +83,6 @@ PREPARE_LIMIT = 15.0
 # How many times the mark after a send is tried again before the claim is left to run out.
 _MARK_TRIES = 5
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
-
-
-class Refused(Exception):
-    """The server refused the mail for good (a 5xx for the recipient): not retried."""
-
-
-class Transport(Protocol):
-    async def send(self, mail: EmailMessage, name: str) -> None:
-        """Deliver `mail` (`name`: a file-safe "<appointment>-<kind>"); return only once
-        it is accepted."""
-
-
-class SmtpTransport:
-    def __init__(self, settings: MailerSettings) -> None:
-        self.settings = settings
-
-    async def send(self, mail: EmailMessage, name: str) -> None:
-        s = self.settings
-        try:
-            await aiosmtplib.send(
-                mail,
-                hostname=s.smtp_host,
-                port=s.smtp_port,
-                username=s.smtp_username or None,
-                password=s.smtp_password or None,
-                start_tls=s.smtp_starttls,
-                timeout=s.smtp_timeout_seconds,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            if all(e.code >= 500 for e in exc.recipients):
-                raise Refused("; ".join(f"{e.code} {e.message}" for e in exc.recipients)) from exc
-            raise
-
-
-class MailboxTransport:
-    """The embedded default: each mail an .eml file in a folder (the launcher's
-    <data dir>/mailbox), written whole or not at all."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    async def send(self, mail: EmailMessage, name: str) -> None:
-        await asyncio.to_thread(self._write, bytes(mail), name)
-
-    def _write(self, data: bytes, name: str) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.folder / f"{name}.eml")
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
-            raise
-
-
-def transport_for(settings: MailerSettings) -> Transport:
-    if settings.use_smtp:
-        return SmtpTransport(settings)
-    return MailboxTransport(settings.mailbox_dir)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """B11 (GDPR) in the client file: the client's data export and the erasure.
 
 EraseClient anonymises the record (first name "Erased", last name "client <short id>",
-e-mail and phone NULL), keeps the id, history and loyalty cards, sets `erased_at` and
+e-mail and phone NULL), keeps the id, history and loyalty cards, sets `erased_at`, drops
+the addresses of its campaign messages and skips those still pending (R30), and
 publishes ClientErased (the client id only) in the same transaction. No ClientUpdated is
 published for an erasure: every service handles ClientErased for its own copies. Erasing
 twice answers the erased client and publishes nothing. An erased client cannot get personal
@@ -22,7 +23,7 @@ import orjson
 from salon.clients.v1 import clients_pb2, events_pb2
 from salon.common.v1 import privacy_pb2
 from services.clients.api.servicer import ClientsServicer, to_proto
-from services.clients.store import forms_repository, repository
+from services.clients.store import forms_repository, marketing_repository, repository
 from services.clients.store.tables import outbox
 from services.common.errors import DomainError, ErrorCode, invalid, not_found
 from services.common.events import EventType
@@ -56,8 +57,13 @@ class PrivacyClientsServicer(ClientsServicer):
             raise invalid("clientId", "must not be empty")
         async with self.ctx.db.read() as session:
             data = await repository.export(session, scope.organization_id, request.client_id)
-            if data is not None:  # R29's forms: the answers of every establishment
+            if data is not None:
+                # R29's forms: the answers of every establishment.
                 data["formResponses"] = await forms_repository.export_client(
+                    session, scope.organization_id, request.client_id
+                )
+                # R30: the campaign messages recorded for the client.
+                data["campaignMessages"] = await marketing_repository.export_messages(
                     session, scope.organization_id, request.client_id
                 )
         if data is None:
@@ -74,6 +80,8 @@ class PrivacyClientsServicer(ClientsServicer):
             client, erased = await repository.erase(session, scope.organization_id, request.id)
             await forms_repository.erase_client(session, scope.organization_id, client.id)
             if erased:
+                # R30: no address of theirs stays in the campaigns, nothing pending goes.
+                await marketing_repository.forget_client(session, scope.organization_id, client.id)
                 await record_event(
                     session,
                     outbox,

@@ -38,6 +38,8 @@ def to_proto(client: model.Client) -> clients_pb2.Client:
         created_at=_ts(client.created_at),
         updated_at=_ts(client.updated_at),
         created_in_establishment_id=client.created_in_establishment_id,
+        marketing_email_opt_out=client.marketing_email_opt_out,
+        marketing_sms_opt_out=client.marketing_sms_opt_out,
     )
     if client.email is not None:
         msg.email = client.email
@@ -60,6 +62,14 @@ def _opt(request: object, name: str) -> str | None:
     return getattr(request, name) if request.HasField(name) else None  # type: ignore[attr-defined]
 
 
+def _consent(request: object) -> dict[str, bool | None]:
+    """R30: the marketing opt-outs the request gives (None: not given)."""
+    return {
+        name: getattr(request, name) if request.HasField(name) else None  # type: ignore[attr-defined]
+        for name in ("marketing_email_opt_out", "marketing_sms_opt_out")
+    }
+
+
 class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
@@ -69,7 +79,11 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
     ) -> clients_pb2.Client:
         scope = current_scope()
         fields = model.check_new(
-            request.first_name, request.last_name, _opt(request, "email"), _opt(request, "phone")
+            request.first_name,
+            request.last_name,
+            _opt(request, "email"),
+            _opt(request, "phone"),
+            **_consent(request),
         )
         async with self.ctx.db.write() as session:
             client = await repository.create(
@@ -96,6 +110,7 @@ class ClientsServicer(clients_pb2_grpc.ClientsServiceServicer):
             _opt(request, "last_name"),
             _opt(request, "email"),
             _opt(request, "phone"),
+            **_consent(request),
         )
         async with self.ctx.db.write() as session:
             client, changed = await repository.update_fields(

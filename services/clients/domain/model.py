@@ -36,6 +36,11 @@ class Client:
     establishment_ids: list[str] = field(default_factory=list)
     # B11: set once the client's personal data was erased.
     erased_at: datetime | None = None
+    # R30: the client declined marketing e-mail / SMS. False by default: a salon's own
+    # clients receive its campaigns until they object (the soft opt-in of the ePrivacy
+    # rules for existing customers; an objection is recorded here and always respected).
+    marketing_email_opt_out: bool = False
+    marketing_sms_opt_out: bool = False
 
 
 # B11: what an erased client's names become; e-mail and phone become NULL.
@@ -56,21 +61,38 @@ class ClientFields:
     # "" clears the value on update.
     email: str | None = None
     phone: str | None = None
+    # R30: None is false (create) or unchanged (update).
+    marketing_email_opt_out: bool | None = None
+    marketing_sms_opt_out: bool | None = None
 
 
 def check_new(
-    first_name: str, last_name: str, email: str | None, phone: str | None
+    first_name: str,
+    last_name: str,
+    email: str | None,
+    phone: str | None,
+    *,
+    marketing_email_opt_out: bool | None = None,
+    marketing_sms_opt_out: bool | None = None,
 ) -> ClientFields:
     return ClientFields(
         first_name=validation.name(first_name, "firstName"),
         last_name=validation.name(last_name, "lastName"),
         email=validation.email(email, "email") if email else None,
         phone=validation.phone(phone, "phone") if phone else None,
+        marketing_email_opt_out=marketing_email_opt_out,
+        marketing_sms_opt_out=marketing_sms_opt_out,
     )
 
 
 def check_update(
-    first_name: str | None, last_name: str | None, email: str | None, phone: str | None
+    first_name: str | None,
+    last_name: str | None,
+    email: str | None,
+    phone: str | None,
+    *,
+    marketing_email_opt_out: bool | None = None,
+    marketing_sms_opt_out: bool | None = None,
 ) -> ClientFields:
     def clearable(value: str | None, check: type | object, fieldname: str) -> str | None:
         if value is None:
@@ -84,6 +106,8 @@ def check_update(
         last_name=None if last_name is None else validation.name(last_name, "lastName"),
         email=clearable(email, validation.email, "email"),
         phone=clearable(phone, validation.phone, "phone"),
+        marketing_email_opt_out=marketing_email_opt_out,
+        marketing_sms_opt_out=marketing_sms_opt_out,
     )
 
 

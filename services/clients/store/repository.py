@@ -45,6 +45,8 @@ def _to_client(row: Any, establishment_ids: list[str]) -> Client:
         updated_at=row.updated_at,
         establishment_ids=establishment_ids,
         erased_at=row.erased_at,
+        marketing_email_opt_out=bool(row.marketing_email_opt_out),
+        marketing_sms_opt_out=bool(row.marketing_sms_opt_out),
     )
 
 
@@ -129,6 +131,8 @@ async def create(
             created_at=now,
             updated_at=now,
             version=1,
+            marketing_email_opt_out=bool(fields.marketing_email_opt_out),
+            marketing_sms_opt_out=bool(fields.marketing_sms_opt_out),
         )
     )
     await touch_history(session, organization_id, client_id, establishment_id)
@@ -155,16 +159,20 @@ async def update_fields(
     if row.erased_at is not None:
         # B11: an erased client's personal data does not come back through an update.
         raise DomainError(ErrorCode.CONFLICT, "this client's personal data was erased", "id")
-    current = {
+    current: dict[str, Any] = {
         "first_name": row.first_name,
         "last_name": row.last_name,
         "email": row.email,
         "phone": row.phone,
+        "marketing_email_opt_out": bool(row.marketing_email_opt_out),
+        "marketing_sms_opt_out": bool(row.marketing_sms_opt_out),
     }
     wanted = dict(current)
     for key in current:
         value = getattr(fields, key)
-        if value is not None:
+        if isinstance(value, bool):
+            wanted[key] = value
+        elif value is not None:
             wanted[key] = value or None
     changed = [k for k in current if wanted[k] != current[k]]
     if changed:
@@ -522,6 +530,8 @@ async def export(
             "createdAt": row.created_at,
             "updatedAt": row.updated_at,
             "erasedAt": row.erased_at,
+            "marketingEmailOptOut": bool(row.marketing_email_opt_out),
+            "marketingSmsOptOut": bool(row.marketing_sms_opt_out),
         },
         "establishments": [
             {"establishmentId": h.establishment_id, "firstAt": h.first_at, "lastAt": h.last_at}

@@ -4,6 +4,7 @@ starts with it (one organization never spans shards)."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 
 from services.common.db import UTCDateTime, new_metadata
@@ -37,6 +39,9 @@ clients = Table(
     Column("version", Integer, nullable=False, default=1),
     # B11: when the client's personal data was erased (names anonymised, contacts NULL).
     Column("erased_at", UTCDateTime(), nullable=True),
+    # R30: the client declined marketing e-mail / SMS (false: not objected, soft opt-in).
+    Column("marketing_email_opt_out", Boolean, nullable=False, server_default=false()),
+    Column("marketing_sms_opt_out", Boolean, nullable=False, server_default=false()),
     Index("ix_clients_org_sort", "organization_id", "sort_key", "id"),
 )
 

@@ -52,7 +52,7 @@ class FindOrCreateClientResponse(_message.Message):
     def __init__(self, client: _Optional[_Union[Client, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
 
 class Client(_message.Message):
-    __slots__ = ("id", "first_name", "last_name", "email", "phone", "establishment_ids", "created_at", "updated_at", "created_in_establishment_id")
+    __slots__ = ("id", "first_name", "last_name", "email", "phone", "establishment_ids", "created_at", "updated_at", "created_in_establishment_id", "marketing_email_opt_out", "marketing_sms_opt_out")
     ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +62,8 @@ class Client(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     CREATED_IN_ESTABLISHMENT_ID_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_EMAIL_OPT_OUT_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_SMS_OPT_OUT_FIELD_NUMBER: _ClassVar[int]
     id: str
     first_name: str
     last_name: str
@@ -71,33 +73,43 @@ class Client(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     updated_at: _timestamp_pb2.Timestamp
     created_in_establishment_id: str
-    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., establishment_ids: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_in_establishment_id: _Optional[str] = ...) -> None: ...
+    marketing_email_opt_out: bool
+    marketing_sms_opt_out: bool
+    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., establishment_ids: _Optional[_Iterable[str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_in_establishment_id: _Optional[str] = ..., marketing_email_opt_out: _Optional[bool] = ..., marketing_sms_opt_out: _Optional[bool] = ...) -> None: ...
 
 class CreateClientRequest(_message.Message):
-    __slots__ = ("first_name", "last_name", "email", "phone")
+    __slots__ = ("first_name", "last_name", "email", "phone", "marketing_email_opt_out", "marketing_sms_opt_out")
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_EMAIL_OPT_OUT_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_SMS_OPT_OUT_FIELD_NUMBER: _ClassVar[int]
     first_name: str
     last_name: str
     email: str
     phone: str
-    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
+    marketing_email_opt_out: bool
+    marketing_sms_opt_out: bool
+    def __init__(self, first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., marketing_email_opt_out: _Optional[bool] = ..., marketing_sms_opt_out: _Optional[bool] = ...) -> None: ...
 
 class UpdateClientRequest(_message.Message):
-    __slots__ = ("id", "first_name", "last_name", "email", "phone")
+    __slots__ = ("id", "first_name", "last_name", "email", "phone", "marketing_email_opt_out", "marketing_sms_opt_out")
     ID_FIELD_NUMBER: _ClassVar[int]
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_EMAIL_OPT_OUT_FIELD_NUMBER: _ClassVar[int]
+    MARKETING_SMS_OPT_OUT_FIELD_NUMBER: _ClassVar[int]
     id: str
     first_name: str
     last_name: str
     email: str
     phone: str
-    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
+    marketing_email_opt_out: bool
+    marketing_sms_opt_out: bool
+    def __init__(self, id: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., email: _Optional[str] = ..., phone: _Optional[str] = ..., marketing_email_opt_out: _Optional[bool] = ..., marketing_sms_opt_out: _Optional[bool] = ...) -> None: ...
 
 class GetClientsRequest(_message.Message):
     __slots__ = ("ids",)

@@ -24,31 +24,36 @@ _sym_db = _symbol_database.Default()
 
 from salon.clients.v1 import clients_pb2 as salon_dot_clients_dot_v1_dot_clients__pb2
 from salon.clients.v1 import forms_pb2 as salon_dot_clients_dot_v1_dot_forms__pb2
+from salon.clients.v1 import marketing_pb2 as salon_dot_clients_dot_v1_dot_marketing__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsalon/clients/v1/events.proto\x12\x10salon.clients.v1\x1a\x1esalon/clients/v1/clients.proto\x1a\x1csalon/clients/v1/forms.proto\"9\n\rClientCreated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\"Q\n\rClientUpdated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"A\n\x12LoyaltyCardCreated\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\"f\n\x13LoyaltyCardCredited\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\x12\x0e\n\x06points\x18\x02 \x01(\x05\x12\x12\n\nreceipt_id\x18\x03 \x01(\t\"!\n\x0c\x43lientErased\x12\x11\n\tclient_id\x18\x01 \x01(\t\"3\n\x0b\x46ormCreated\x12$\n\x04\x66orm\x18\x01 \x01(\x0b\x32\x16.salon.clients.v1.Form\"3\n\x0b\x46ormUpdated\x12$\n\x04\x66orm\x18\x01 \x01(\x0b\x32\x16.salon.clients.v1.Form\"4\n\x0c\x46ormArchived\x12$\n\x04\x66orm\x18\x01 \x01(\x0b\x32\x16.salon.clients.v1.Form\"k\n\x15\x46ormResponseSubmitted\x12\x18\n\x10\x66orm_response_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66orm_id\x18\x02 \x01(\t\x12\x14\n\x0c\x66orm_version\x18\x03 \x01(\x05\x12\x11\n\tclient_id\x18\x04 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsalon/clients/v1/events.proto\x12\x10salon.clients.v1\x1a\x1esalon/clients/v1/clients.proto\x1a\x1csalon/clients/v1/forms.proto\x1a salon/clients/v1/marketing.proto\"9\n\rClientCreated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\"Q\n\rClientUpdated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"A\n\x12LoyaltyCardCreated\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\"f\n\x13LoyaltyCardCredited\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\x12\x0e\n\x06points\x18\x02 \x01(\x05\x12\x12\n\nreceipt_id\x18\x03 \x01(\t\"!\n\x0c\x43lientErased\x12\x11\n\tclient_id\x18\x01 \x01(\t\"3\n\x0b\x46ormCreated\x12$\n\x04\x66orm\x18\x01 \x01(\x0b\x32\x16.salon.clients.v1.Form\"3\n\x0b\x46ormUpdated\x12$\n\x04\x66orm\x18\x01 \x01(\x0b\x32\x16.salon.clients.v1.Form\"4\n\x0c\x46ormArchived\x12$\n\x04\x66orm\x18\x01 \x01(\x0b\x32\x16.salon.clients.v1.Form\"k\n\x15\x46ormResponseSubmitted\x12\x18\n\x10\x66orm_response_id\x18\x01 \x01(\t\x12\x0f\n\x07\x66orm_id\x18\x02 \x01(\t\x12\x14\n\x0c\x66orm_version\x18\x03 \x01(\x05\x12\x11\n\tclient_id\x18\x04 \x01(\t\"?\n\x0f\x43\x61mpaignCreated\x12,\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1a.salon.clients.v1.Campaign\"<\n\x0c\x43\x61mpaignSent\x12,\n\x08\x63\x61mpaign\x18\x01 \x01(\x0b\x32\x1a.salon.clients.v1.Campaignb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'salon.clients.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CLIENTCREATED']._serialized_start=113
-  _globals['_CLIENTCREATED']._serialized_end=170
-  _globals['_CLIENTUPDATED']._serialized_start=172
-  _globals['_CLIENTUPDATED']._serialized_end=253
-  _globals['_LOYALTYCARDCREATED']._serialized_start=255
-  _globals['_LOYALTYCARDCREATED']._serialized_end=320
-  _globals['_LOYALTYCARDCREDITED']._serialized_start=322
-  _globals['_LOYALTYCARDCREDITED']._serialized_end=424
-  _globals['_CLIENTERASED']._serialized_start=426
-  _globals['_CLIENTERASED']._serialized_end=459
-  _globals['_FORMCREATED']._serialized_start=461
-  _globals['_FORMCREATED']._serialized_end=512
-  _globals['_FORMUPDATED']._serialized_start=514
-  _globals['_FORMUPDATED']._serialized_end=565
-  _globals['_FORMARCHIVED']._serialized_start=567
-  _globals['_FORMARCHIVED']._serialized_end=619
-  _globals['_FORMRESPONSESUBMITTED']._serialized_start=621
-  _globals['_FORMRESPONSESUBMITTED']._serialized_end=728
+  _globals['_CLIENTCREATED']._serialized_start=147
+  _globals['_CLIENTCREATED']._serialized_end=204
+  _globals['_CLIENTUPDATED']._serialized_start=206
+  _globals['_CLIENTUPDATED']._serialized_end=287
+  _globals['_LOYALTYCARDCREATED']._serialized_start=289
+  _globals['_LOYALTYCARDCREATED']._serialized_end=354
+  _globals['_LOYALTYCARDCREDITED']._serialized_start=356
+  _globals['_LOYALTYCARDCREDITED']._serialized_end=458
+  _globals['_CLIENTERASED']._serialized_start=460
+  _globals['_CLIENTERASED']._serialized_end=493
+  _globals['_FORMCREATED']._serialized_start=495
+  _globals['_FORMCREATED']._serialized_end=546
+  _globals['_FORMUPDATED']._serialized_start=548
+  _globals['_FORMUPDATED']._serialized_end=599
+  _globals['_FORMARCHIVED']._serialized_start=601
+  _globals['_FORMARCHIVED']._serialized_end=653
+  _globals['_FORMRESPONSESUBMITTED']._serialized_start=655
+  _globals['_FORMRESPONSESUBMITTED']._serialized_end=762
+  _globals['_CAMPAIGNCREATED']._serialized_start=764
+  _globals['_CAMPAIGNCREATED']._serialized_end=827
+  _globals['_CAMPAIGNSENT']._serialized_start=829
+  _globals['_CAMPAIGNSENT']._serialized_end=889
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 from salon.clients.v1 import clients_pb2 as _clients_pb2
 from salon.clients.v1 import forms_pb2 as _forms_pb2
+from salon.clients.v1 import marketing_pb2 as _marketing_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -73,3 +74,15 @@ class FormResponseSubmitted(_message.Message):
     form_version: int
     client_id: str
     def __init__(self, form_response_id: _Optional[str] = ..., form_id: _Optional[str] = ..., form_version: _Optional[int] = ..., client_id: _Optional[str] = ...) -> None: ...
+
+class CampaignCreated(_message.Message):
+    __slots__ = ("campaign",)
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    campaign: _marketing_pb2.Campaign
+    def __init__(self, campaign: _Optional[_Union[_marketing_pb2.Campaign, _Mapping]] = ...) -> None: ...
+
+class CampaignSent(_message.Message):
+    __slots__ = ("campaign",)
+    CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
+    campaign: _marketing_pb2.Campaign
+    def __init__(self, campaign: _Optional[_Union[_marketing_pb2.Campaign, _Mapping]] = ...) -> None: ...
