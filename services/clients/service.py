@@ -7,14 +7,14 @@ from pathlib import Path
 import grpc
 
 from salon.clients.v1 import clients_pb2, clients_pb2_grpc
-from services.clients.api.privacy import PrivacyClientsServicer
+from services.clients.api.merge import MergeClientsServicer
 from services.clients.events.consumers import consumers
 from services.clients.store.tables import metadata, outbox, processed_events
 from services.common.runtime import ServiceContext, ServiceSpec
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
-    clients_pb2_grpc.add_ClientsServiceServicer_to_server(PrivacyClientsServicer(ctx), server)
+    clients_pb2_grpc.add_ClientsServiceServicer_to_server(MergeClientsServicer(ctx), server)
 
 
 SPEC = ServiceSpec(

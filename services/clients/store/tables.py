@@ -37,7 +37,16 @@ clients = Table(
     Column("version", Integer, nullable=False, default=1),
     # B11: when the client's personal data was erased (names anonymised, contacts NULL).
     Column("erased_at", UTCDateTime(), nullable=True),
+    # B07: the e-mail as duplicates are compared (trimmed, lower-case); the phone is stored
+    # in E.164 already. Both indexed after the organization for the duplicate candidates.
+    Column("email_key", String(254), nullable=True),
+    # B07: the record this one was merged into (it answers for it from then on), and when.
+    Column("merged_into_id", String(32), nullable=True),
+    Column("merged_at", UTCDateTime(), nullable=True),
     Index("ix_clients_org_sort", "organization_id", "sort_key", "id"),
+    Index("ix_clients_org_email_key", "organization_id", "email_key"),
+    Index("ix_clients_org_phone", "organization_id", "phone"),
+    Index("ix_clients_org_merged_into", "organization_id", "merged_into_id"),
 )
 
 # Where a client has history (R10): created or changed there now, appointments and

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from salon.clients.v1 import clients_pb2 as salon_dot_clients_dot_v1_dot_clients__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsalon/clients/v1/events.proto\x12\x10salon.clients.v1\x1a\x1esalon/clients/v1/clients.proto\"9\n\rClientCreated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\"Q\n\rClientUpdated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"A\n\x12LoyaltyCardCreated\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\"f\n\x13LoyaltyCardCredited\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\x12\x0e\n\x06points\x18\x02 \x01(\x05\x12\x12\n\nreceipt_id\x18\x03 \x01(\t\"!\n\x0c\x43lientErased\x12\x11\n\tclient_id\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dsalon/clients/v1/events.proto\x12\x10salon.clients.v1\x1a\x1esalon/clients/v1/clients.proto\"9\n\rClientCreated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\"Q\n\rClientUpdated\x12(\n\x06\x63lient\x18\x01 \x01(\x0b\x32\x18.salon.clients.v1.Client\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"A\n\x12LoyaltyCardCreated\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\"f\n\x13LoyaltyCardCredited\x12+\n\x04\x63\x61rd\x18\x01 \x01(\x0b\x32\x1d.salon.clients.v1.LoyaltyCard\x12\x0e\n\x06points\x18\x02 \x01(\x05\x12\x12\n\nreceipt_id\x18\x03 \x01(\t\"!\n\x0c\x43lientErased\x12\x11\n\tclient_id\x18\x01 \x01(\t\"\x81\x01\n\x0c\x43lientMerged\x12\x16\n\x0ekept_client_id\x18\x01 \x01(\t\x12\x18\n\x10merged_client_id\x18\x02 \x01(\t\x12&\n\x04kept\x18\x03 \x01(\x0b\x32\x18.salon.clients.v1.Client\x12\x17\n\x0f\x66olded_card_ids\x18\x04 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,4 +42,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOYALTYCARDCREDITED']._serialized_end=394
   _globals['_CLIENTERASED']._serialized_start=396
   _globals['_CLIENTERASED']._serialized_end=429
+  _globals['_CLIENTMERGED']._serialized_start=432
+  _globals['_CLIENTMERGED']._serialized_end=561
 # @@protoc_insertion_point(module_scope)
