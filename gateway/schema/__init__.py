@@ -20,6 +20,7 @@ from gateway.schema.booking.public import PublicMutation, PublicQuery
 from gateway.schema.booking.queries import BookingQuery
 from gateway.schema.catalog.mutations import CatalogMutation
 from gateway.schema.catalog.queries import CatalogQuery
+from gateway.schema.clients.merge import MergeMutation, MergeQuery
 from gateway.schema.clients.mutations import ClientsMutation
 from gateway.schema.clients.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.clients.queries import ClientsQuery
@@ -40,6 +41,7 @@ class Query(
     TenancyQuery,
     ClientsQuery,
     PrivacyQuery,
+    MergeQuery,
     CatalogQuery,
     InventoryQuery,
     BookingQuery,
@@ -58,6 +60,7 @@ class Mutation(
     TenancyMutation,
     ClientsMutation,
     PrivacyMutation,
+    MergeMutation,
     CatalogMutation,
     InventoryMutation,
     BookingMutation,
