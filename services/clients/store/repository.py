@@ -150,14 +150,14 @@ async def update_fields(
     client_id: str,
     fields: ClientFields,
 ) -> tuple[Client, list[str]]:
-    """Apply the given fields; returns the client and the names of the fields that changed."""
-    row = (
-        await session.execute(
-            select(clients).where(
-                clients.c.organization_id == organization_id, clients.c.id == client_id
-            )
-        )
-    ).one_or_none()
+    """Apply the given fields; returns the client and the names of the fields that changed.
+    The row is locked on PostgreSQL: an update racing a merge (B07) sees its result."""
+    query = select(clients).where(
+        clients.c.organization_id == organization_id, clients.c.id == client_id
+    )
+    if session.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await session.execute(query)).one_or_none()
     if row is None:
         raise not_found("client", "id")
     if row.erased_at is not None:
@@ -245,14 +245,15 @@ async def get_resolved(
 
 async def resolve(session: AsyncConnection, organization_id: str, client_id: str) -> str | None:
     """B07: the id that answers for `client_id` (itself, or the record it was merged into);
-    None when it is not one of the organization's."""
-    row = (
-        await session.execute(
-            select(clients.c.id, clients.c.merged_into_id).where(
-                clients.c.organization_id == organization_id, clients.c.id == client_id
-            )
-        )
-    ).first()
+    None when it is not one of the organization's. For writes: on PostgreSQL the row is
+    share-locked until the caller's transaction ends, so a merge under way finishes first
+    (and its result is read) or waits for this write (and moves what it wrote)."""
+    query = select(clients.c.id, clients.c.merged_into_id).where(
+        clients.c.organization_id == organization_id, clients.c.id == client_id
+    )
+    if session.dialect.name == "postgresql":
+        query = query.with_for_update(read=True)
+    row = (await session.execute(query)).first()
     if row is None:
         return None
     return str(row.merged_into_id or row.id)

@@ -374,3 +374,28 @@ async def test_B07_two_merges_racing_exactly_one_succeeds(clients: Clients, oppo
             )
         ).scalar_one()
     assert count == 3
+
+
+async def test_B07_a_card_created_while_the_client_is_merged_lands_on_the_kept_record(
+    clients: Clients,
+) -> None:
+    org, a, b = _id(), _id(), _id()
+    for _ in range(3):
+        kept = await _create(clients, _md(org, a), "Ann", "Peeters")
+        merged = await _create(clients, _md(org, b), "Ann", "Peeters")
+        outcomes = await asyncio.gather(
+            _merge(clients, _md(org, a), kept.id, merged.id),
+            clients.stub.CreateLoyaltyCard(
+                clients_pb2.CreateLoyaltyCardRequest(client_id=merged.id),
+                metadata=_md(org, b),
+                timeout=10,
+            ),
+        )
+        card = outcomes[1]
+        assert isinstance(card, clients_pb2.LoyaltyCard)
+        cards = await clients.stub.GetLoyaltyCards(
+            clients_pb2.GetLoyaltyCardsRequest(client_ids=[kept.id, merged.id]),
+            metadata=_md(org, b),
+            timeout=5,
+        )
+        assert [(c.id, c.client_id) for c in cards.cards] == [(card.id, kept.id)]
