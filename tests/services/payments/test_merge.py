@@ -179,3 +179,25 @@ async def test_B07_payments_a_kept_client_merged_later_takes_every_merged_id(
             assert {m: k for m, k in rows} == {first: third, second: third}
 
     await _eventually(chained)
+
+
+async def test_B07_payments_a_write_racing_the_merge_ends_on_the_kept_client(
+    payments: tuple[Stub, Database], nats_server: NatsServer
+) -> None:
+    """A deposit written with the merged id while the merge is being handled: the handler
+    waits for the write (the client's lock), then re-points it."""
+    _stub, db = payments
+    org, est = _id(), _id()
+    kept, merged = _id(), _id()
+    async with db.write() as conn:
+        deposit, _created = await repository.record_deposit(
+            conn, org, est, "appt-racing", merged, Decimal("12.00")
+        )
+        assert deposit.client_id == merged  # no merge known yet
+        await publish_merged(nats_server.url, org, est, kept, merged)
+        await asyncio.sleep(0.5)  # the handler runs meanwhile, and waits
+
+    async def repointed() -> None:
+        assert (await _holders(db, org))["deposits"] == {deposit.id: kept}
+
+    await _eventually(repointed)
