@@ -83,7 +83,8 @@ class Loaders:
             clients_pb2.GetClientsRequest(ids=list(ids)),
         )
         found = {c.id: c for c in reply.clients}
-        return [found.get(i) for i in ids]
+        # B07: a merged id answers the record it was merged into.
+        return [found.get(reply.merged.get(i, i)) for i in ids]
 
     async def _services(self, keys: Sequence[Key]) -> list[catalog_pb2.Service | None]:
         found: dict[Key, catalog_pb2.Service] = {}

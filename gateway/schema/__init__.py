@@ -22,6 +22,7 @@ from gateway.schema.catalog.mutations import CatalogMutation
 from gateway.schema.catalog.queries import CatalogQuery
 from gateway.schema.catalog.website import WebsiteMutation, WebsiteQuery
 from gateway.schema.clients.forms import FormsMutation, FormsQuery
+from gateway.schema.clients.merge import MergeMutation, MergeQuery
 from gateway.schema.clients.mutations import ClientsMutation
 from gateway.schema.clients.privacy import PrivacyMutation, PrivacyQuery
 from gateway.schema.clients.queries import ClientsQuery
@@ -44,6 +45,7 @@ class Query(
     TenancyQuery,
     ClientsQuery,
     PrivacyQuery,
+    MergeQuery,
     CatalogQuery,
     WebsiteQuery,
     FormsQuery,
@@ -65,6 +67,7 @@ class Mutation(
     TenancyMutation,
     ClientsMutation,
     PrivacyMutation,
+    MergeMutation,
     CatalogMutation,
     WebsiteMutation,
     FormsMutation,

@@ -9,6 +9,7 @@ import grpc
 from salon.booking.v1 import booking_pb2, booking_pb2_grpc
 from services.booking.api.privacy import PrivacyBookingServicer
 from services.booking.events.consumers import consumers
+from services.booking.events.merge import merge_consumers
 from services.booking.events.privacy import privacy_consumers
 from services.booking.mail.queue import mail_consumers
 from services.booking.mail.sender import mail_workers
@@ -22,7 +23,12 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
 
 
 def all_consumers(ctx: ServiceContext) -> list[EventConsumer]:
-    return [*consumers(ctx), *mail_consumers(ctx), *privacy_consumers(ctx)]
+    return [
+        *consumers(ctx),
+        *mail_consumers(ctx),
+        *privacy_consumers(ctx),
+        *merge_consumers(ctx),
+    ]
 
 
 SPEC = ServiceSpec(

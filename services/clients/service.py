@@ -16,7 +16,7 @@ from salon.clients.v1 import (
 )
 from services.clients.api.forms import FormsServicer
 from services.clients.api.marketing import MarketingServicer
-from services.clients.api.privacy import PrivacyClientsServicer
+from services.clients.api.merge import MergeClientsServicer
 from services.clients.events.consumers import consumers
 from services.clients.marketing.sender import marketing_workers
 from services.clients.store.tables import metadata, outbox, processed_events
@@ -24,7 +24,7 @@ from services.common.runtime import ServiceContext, ServiceSpec
 
 
 def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
-    clients_pb2_grpc.add_ClientsServiceServicer_to_server(PrivacyClientsServicer(ctx), server)
+    clients_pb2_grpc.add_ClientsServiceServicer_to_server(MergeClientsServicer(ctx), server)
     # R29: forms per establishment, a service of its own in this process.
     forms_pb2_grpc.add_FormsServiceServicer_to_server(FormsServicer(ctx), server)
     # R30: marketing campaigns, a service of its own beside the client file.

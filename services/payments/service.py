@@ -12,6 +12,7 @@ from services.common.consumer import EventConsumer
 from services.common.runtime import ServiceContext, ServiceSpec
 from services.payments.api.privacy import PrivacyPaymentsServicer
 from services.payments.events.consumers import consumers
+from services.payments.events.merge import merge_consumers
 from services.payments.events.privacy import privacy_consumers
 from services.payments.store.tables import metadata, outbox, processed_events
 from services.payments.workers.recovery import recovery_workers
@@ -22,7 +23,7 @@ def register(server: grpc.aio.Server, ctx: ServiceContext) -> None:
 
 
 def all_consumers(ctx: ServiceContext) -> list[EventConsumer]:
-    return [*consumers(ctx), *privacy_consumers(ctx)]
+    return [*consumers(ctx), *privacy_consumers(ctx), *merge_consumers(ctx)]
 
 
 SPEC = ServiceSpec(

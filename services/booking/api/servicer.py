@@ -29,7 +29,7 @@ from salon.clients.v1 import clients_pb2, clients_pb2_grpc
 from salon.payments.v1 import payments_pb2, payments_pb2_grpc
 from services.booking.api.mail import MailSettingsRpc
 from services.booking.domain import model
-from services.booking.store import repository
+from services.booking.store import merge_repository, repository
 from services.booking.store.tables import known_establishments, known_members, outbox
 from services.common import access, tenancy_replica
 from services.common.db import utcnow
@@ -143,14 +143,17 @@ class BookingServicer(MailSettingsRpc, booking_pb2_grpc.BookingServiceServicer):
 
     # -- peers ----------------------------------------------------------------------------
 
-    async def _check_client_exists(self, client_id: str) -> None:
-        """The client file is the organization's (R10): any establishment books any client."""
+    async def _check_client_exists(self, client_id: str) -> str:
+        """The client file is the organization's (R10): any establishment books any client.
+        Returns the id to book for: a merged client's is the kept record's (B07)."""
         stub = clients_pb2_grpc.ClientsServiceStub(self.ctx.channel("clients"))
         reply = await self.ctx.call(
             "clients", stub.GetClients, clients_pb2.GetClientsRequest(ids=[client_id])
         )
-        if not any(c.id == client_id for c in reply.clients):
+        wanted = reply.merged.get(client_id, client_id)
+        if not any(c.id == wanted for c in reply.clients):
             raise not_found("client", "clientId")
+        return wanted
 
     async def _service_duration(
         self, service_id: str, establishment_id: str, *, online_only: bool = False
@@ -223,6 +226,9 @@ class BookingServicer(MailSettingsRpc, booking_pb2_grpc.BookingServiceServicer):
         """Book in the session establishment, in the caller's write transaction, with its
         event: the staff member asked for, or (none asked) the first member free for the
         whole appointment. The peers were asked before the transaction opened."""
+        # B07: an id merged meanwhile lands on the kept record (and a merge being handled
+        # waits for this booking, then re-points it).
+        client_id = await merge_repository.resolve(session, scope.organization_id, client_id)
         est = await access.target_establishment(session, known_establishments, scope, "", None)
         working = await self._working_staff(session, scope, est, start, end, staff_id=staff_id)
         # B09: locks, overlap check (every establishment) and insert, in this transaction.
@@ -337,6 +343,8 @@ class BookingServicer(MailSettingsRpc, booking_pb2_grpc.BookingServiceServicer):
                 raise outcome
         duration = outcomes[1]
         assert isinstance(duration, timedelta)
+        assert isinstance(outcomes[0], str)
+        client_id = outcomes[0]
         end = start + duration
         async with self.ctx.db.write() as session:
             _, message = await self._book(

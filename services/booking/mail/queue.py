@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from salon.booking.v1 import booking_pb2, events_pb2
 from services.booking.mail.rendering import MailKind
+from services.booking.store import merge_repository
 from services.booking.store.mail_tables import mail_queue, mail_settings
 from services.common.consumer import EventConsumer, Handler
 from services.common.db import insert_ignore, new_id, utcnow
@@ -182,6 +183,8 @@ async def enqueue(
     """Queue one mail; False when this appointment already has one of this kind (whatever
     its status): never twice."""
     now = utcnow()
+    # B07: an appointment event told before a merge of its client lands on the kept record.
+    client_id = await merge_repository.resolve(conn, organization_id, appointment.client_id)
     return await insert_ignore(
         conn,
         mail_queue,
@@ -191,7 +194,7 @@ async def enqueue(
             "establishment_id": appointment.establishment_id,
             "appointment_id": appointment.id,
             "kind": kind.value,
-            "client_id": appointment.client_id,
+            "client_id": client_id,
             "service_id": appointment.service_id,
             "starts_at": appointment.start,
             "ends_at": appointment.end,
@@ -258,7 +261,7 @@ async def on_moved(conn: AsyncConnection, event: Event) -> None:
         update(mail_queue)
         .where(_of(org, appointment.id), mail_queue.c.status == MailStatus.PENDING.value)
         .values(
-            client_id=appointment.client_id,
+            client_id=await merge_repository.resolve(conn, org, appointment.client_id),
             service_id=appointment.service_id,
             starts_at=appointment.start,
             ends_at=appointment.end,

@@ -275,7 +275,9 @@ class MailSender:
         reply = await self.ctx.call(
             "clients", stub.GetClients, clients_pb2.GetClientsRequest(ids=[client_id])
         )
-        return next((c for c in reply.clients if c.id == client_id), None)
+        # B07: a merged client's mail goes to the kept record.
+        wanted = reply.merged.get(client_id, client_id)
+        return next((c for c in reply.clients if c.id == wanted), None)
 
     async def _service_name(self, service_id: str, establishment_id: str) -> str:
         """The name in the catalogue, also of a service deleted since the booking."""

@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from services.common import tenancy_replica
+from services.common.client_aliases import merged_clients_table
 from services.common.db import UTCDateTime, new_metadata
 from services.common.outbox import outbox_tables
 
@@ -97,6 +98,10 @@ manage_tokens = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     UniqueConstraint("organization_id", "establishment_id", "client_id"),
 )
+
+# B07: client ids merged into another record (clients.client.merged), so that a later
+# write with a merged id lands on the kept record.
+merged_clients = merged_clients_table(metadata)
 
 known_establishments = tenancy_replica.establishments_table(metadata)
 known_members = tenancy_replica.members_table(metadata)

@@ -67,6 +67,7 @@ OPTED_OUT_SMS = "the client declined marketing SMS"
 NO_EMAIL = "the client has no e-mail address"
 NO_PHONE = "the client has no phone number"
 ERASED = "the client's personal data was erased (B11)"
+MERGED = "the client was merged into another record (B07), which is the one written to"
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,8 @@ class Recipient:
     marketing_email_opt_out: bool
     marketing_sms_opt_out: bool
     erased: bool
+    # B07: merged into another record, which is the one that hears from the salon.
+    merged: bool = False
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ def decide(channel: Channel, recipient: Recipient) -> Decision:
     An erased client keeps nothing (not even an address); consent comes before address."""
     if recipient.erased:
         return Decision(MessageStatus.SKIPPED, None, ERASED)
+    if recipient.merged:
+        return Decision(MessageStatus.SKIPPED, None, MERGED)
     if channel is Channel.EMAIL:
         if recipient.marketing_email_opt_out:
             return Decision(MessageStatus.SKIPPED, None, OPTED_OUT_EMAIL)

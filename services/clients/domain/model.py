@@ -41,6 +41,9 @@ class Client:
     # rules for existing customers; an objection is recorded here and always respected).
     marketing_email_opt_out: bool = False
     marketing_sms_opt_out: bool = False
+    # B07: the record this one was merged into (which answers for it), and when.
+    merged_into_id: str | None = None
+    merged_at: datetime | None = None
 
 
 # B11: what an erased client's names become; e-mail and phone become NULL.
@@ -192,3 +195,46 @@ def points_earned(total: str) -> int:
     if amount <= 0:
         return 0
     return min(math.floor(amount), MAX_POINTS)
+
+
+# -- duplicates and merge (B07) -----------------------------------------------------------
+
+REASON_EMAIL = "EMAIL"
+REASON_PHONE = "PHONE"
+# Groups are listed e-mail groups first, then phone groups.
+REASONS = (REASON_EMAIL, REASON_PHONE)
+
+
+@dataclass
+class DuplicateGroup:
+    reason: str
+    # The normalised e-mail (trimmed, lower-case) or phone (E.164) the clients share.
+    value: str
+    clients: list[Client]
+
+
+def email_key(email: str | None) -> str | None:
+    """How duplicates compare e-mails: the key search and online booking use."""
+    return validation.email_key(email) if email else None
+
+
+def check_merge(keep_id: str, merge_id: str) -> tuple[str, str]:
+    """Both ids given and different (merging a record with itself changes nothing)."""
+    if not keep_id.strip():
+        raise invalid("keepId", "must not be empty")
+    if not merge_id.strip():
+        raise invalid("mergeId", "must not be empty")
+    if keep_id == merge_id:
+        raise invalid("mergeId", "a client cannot be merged with itself")
+    return keep_id, merge_id
+
+
+def filled_contacts(kept: Client, merged: Client) -> dict[str, str]:
+    """The kept record's empty contact fields that the merged record fills (nothing of the
+    merged record's contact data is lost; the kept record's own values win)."""
+    out: dict[str, str] = {}
+    if not kept.email and merged.email:
+        out["email"] = merged.email
+    if not kept.phone and merged.phone:
+        out["phone"] = merged.phone
+    return out

@@ -82,7 +82,9 @@ def on_appointment(message_type: type[Message]) -> Handler:
                 appointment.id,
             )
             return
-        if not await repository.exists(conn, org, client_id):
+        # B07: an appointment of a merged id is history of the record it was merged into.
+        resolved = await repository.resolve(conn, org, client_id)
+        if resolved is None:
             log.warning(
                 "%s %s: client %s is not one of organization %s; ignored",
                 event.type,
@@ -91,7 +93,7 @@ def on_appointment(message_type: type[Message]) -> Handler:
                 org,
             )
             return
-        await repository.touch_history(conn, org, client_id, establishment_id)
+        await repository.touch_history(conn, org, resolved, establishment_id)
 
     return handle
 
@@ -125,8 +127,10 @@ async def on_receipt_created(conn: AsyncConnection, event: Event) -> None:
         return
     if points <= 0:
         return
+    # B07: a receipt of a merged id credits the card of the record it was merged into.
+    client_id = await repository.resolve(conn, org, receipt.client_id) or receipt.client_id
     card = await repository.credit_loyalty_card(
-        conn, org, establishment_id, receipt.client_id, receipt.id, points
+        conn, org, establishment_id, client_id, receipt.id, points
     )
     if card is None:
         return  # no card in this establishment, or this receipt credited it already

@@ -178,7 +178,11 @@ async def _audience(
         clients.c.marketing_email_opt_out,
         clients.c.marketing_sms_opt_out,
         clients.c.erased_at,
-    ).where(clients.c.organization_id == organization_id)
+    ).where(
+        clients.c.organization_id == organization_id,
+        # B07: a merged record is not a person of its own; the kept record is in the file.
+        clients.c.merged_into_id.is_(None),
+    )
     if audience is Audience.ESTABLISHMENT:
         query = query.where(
             exists().where(
@@ -400,6 +404,7 @@ async def outgoing(conn: AsyncConnection, message_id: str) -> Outgoing | None:
                 clients.c.marketing_email_opt_out,
                 clients.c.marketing_sms_opt_out,
                 clients.c.erased_at,
+                clients.c.merged_into_id,
             )
             .join(
                 campaigns,
@@ -437,6 +442,7 @@ async def outgoing(conn: AsyncConnection, message_id: str) -> Outgoing | None:
             marketing_email_opt_out=bool(row.marketing_email_opt_out),
             marketing_sms_opt_out=bool(row.marketing_sms_opt_out),
             erased=row.erased_at is not None,
+            merged=row.merged_into_id is not None,
         ),
         first_name=row.first_name,
         last_name=row.last_name,

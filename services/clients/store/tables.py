@@ -42,7 +42,16 @@ clients = Table(
     # R30: the client declined marketing e-mail / SMS (false: not objected, soft opt-in).
     Column("marketing_email_opt_out", Boolean, nullable=False, server_default=false()),
     Column("marketing_sms_opt_out", Boolean, nullable=False, server_default=false()),
+    # B07: the e-mail as duplicates are compared (trimmed, lower-case); the phone is stored
+    # in E.164 already. Both indexed after the organization for the duplicate candidates.
+    Column("email_key", String(254), nullable=True),
+    # B07: the record this one was merged into (it answers for it from then on), and when.
+    Column("merged_into_id", String(32), nullable=True),
+    Column("merged_at", UTCDateTime(), nullable=True),
     Index("ix_clients_org_sort", "organization_id", "sort_key", "id"),
+    Index("ix_clients_org_email_key", "organization_id", "email_key"),
+    Index("ix_clients_org_phone", "organization_id", "phone"),
+    Index("ix_clients_org_merged_into", "organization_id", "merged_into_id"),
 )
 
 # Where a client has history (R10): created or changed there now, appointments and

@@ -36,7 +36,7 @@ from services.payments.domain.checkout import (
     Receipt,
     TillState,
 )
-from services.payments.store import cards_repository, till_repository
+from services.payments.store import cards_repository, merge_repository, till_repository
 from services.payments.store.tables import outbox
 
 RECEIPT_CREATED = EventType("payments", "receipt", "created")
@@ -171,6 +171,8 @@ class DbTill:
         codes = [p.gift_card_code for p in request.payments if p.gift_card_code]
         subscription_ids = [p.subscription_id for p in request.payments if p.subscription_id]
         async with self.db.read() as conn:
+            # B07: the deposits of a merged client id are the kept record's.
+            client_id = await merge_repository.resolve_read(conn, org, client_id)
             cards = await cards_repository.gift_cards_by_codes(conn, org, codes)
             subscriptions = await cards_repository.subscriptions_by_ids(conn, org, subscription_ids)
             deposits = (

@@ -10,7 +10,7 @@ UPDATEs (till_repository).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +29,7 @@ from services.payments.domain.cards import (
     check_same_gift_card,
     generate_code,
 )
+from services.payments.store import merge_repository
 from services.payments.store.tables import (
     gift_card_transactions,
     gift_cards,
@@ -111,6 +112,12 @@ async def issue_gift_card(
 
     The same idempotency key again answers the first card (CONFLICT when the request
     differs); a code taken in the organization is a CONFLICT on `code`."""
+    if request.client_id:
+        # B07: a client id merged meanwhile lands on the kept record.
+        request = replace(
+            request,
+            client_id=await merge_repository.resolve(conn, organization_id, request.client_id),
+        )
     if request.idempotency_key:
         existing = await _card_by_key(
             conn, organization_id, establishment_id, request.idempotency_key
@@ -232,11 +239,13 @@ async def sell_subscription(
     user_id: str,
     request: SubscriptionRequest,
 ) -> Subscription:
+    # B07: a client id merged meanwhile lands on the kept record.
+    client_id = await merge_repository.resolve(conn, organization_id, request.client_id)
     subscription = Subscription(
         id=new_id(),
         name=request.name,
         establishment_id=establishment_id,
-        client_id=request.client_id,
+        client_id=client_id,
         visits=request.visits,
         visits_left=request.visits,
         price=request.price,

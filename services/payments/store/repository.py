@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import insert_ignore, new_id, utcnow
 from services.payments.domain.model import Deposit, DepositStatus, check_repeat
+from services.payments.store import merge_repository
 from services.payments.store.tables import deposits
 
 
@@ -52,6 +53,8 @@ async def record_deposit(
 
     ``status``: PENDING when the establishment's payment provider will collect it (R32),
     PAID when there is none (the deposit counts as paid on booking)."""
+    # B07: a client id merged meanwhile lands on the kept record.
+    client_id = await merge_repository.resolve(session, organization_id, client_id)
     deposit = Deposit(
         id=new_id(),
         appointment_id=appointment_id,

@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from services.common.client_aliases import merged_clients_table
 from services.common.db import UTCDateTime, new_metadata
 from services.common.outbox import outbox_tables
 from services.common.tenancy_replica import establishments_table
@@ -258,5 +259,10 @@ erased_clients = Table(
     Column("erased_at", UTCDateTime(), nullable=False),
     PrimaryKeyConstraint("organization_id", "client_id"),
 )
+
+# B07: client ids merged into another record (clients.client.merged): the merged id's
+# deposits, receipts, gift cards and subscriptions are the kept id's, and a later write with
+# the merged id lands on the kept record.
+merged_clients = merged_clients_table(metadata)
 
 outbox, processed_events = outbox_tables(metadata)

@@ -46,6 +46,7 @@ from services.payments.domain.checkout import (
     ReceiptLine,
 )
 from services.payments.domain.model import Deposit, DepositStatus
+from services.payments.store import merge_repository
 from services.payments.store.cards_repository import to_gift_card, to_subscription
 from services.payments.store.repository import to_deposit
 from services.payments.store.tables import (
@@ -381,6 +382,8 @@ async def write_checkout(
     org, est = plan.organization_id, plan.establishment_id
     now = utcnow()
     receipt_id = new_id()
+    # B07: a client id merged meanwhile lands on the kept record.
+    client_id = await merge_repository.resolve(conn, org, plan.client_id)
     number = await _next_number(conn, org, est)
     done = await conn.execute(
         update(checkout_attempts)
@@ -401,7 +404,7 @@ async def write_checkout(
         number=number,
         organization_id=org,
         establishment_id=est,
-        client_id=plan.client_id,
+        client_id=client_id,
         appointment_id=plan.appointment_id,
         total=plan.total,
         user_id=plan.user_id,

@@ -338,6 +338,35 @@ async def test_R30_opted_out_erased_and_clients_without_email_get_nothing(s: Ser
     assert by_to["ann@example.com"]["Message-ID"] == f"<{messages[ann.id].id}@salon.local>"
 
 
+async def test_R30_B07_a_merged_record_gets_nothing_and_its_objection_carries_over(
+    s: Service,
+) -> None:
+    # Given the same person twice, the second record objecting to marketing e-mail
+    org, est_a, est_b = _id(), _id(), _id()
+    kept = await _client(s, _manager(org, est_a), "Ann", email="ann@example.com")
+    twin = await _client(
+        s, _manager(org, est_b), "Ann", email="ANN@example.com", marketing_email_opt_out=True
+    )
+    other = await _client(s, _manager(org, est_a), "Bob", email="bob@example.com")
+    # When they are merged (B07)
+    merged = await s.clients.MergeClients(
+        clients_pb2.MergeClientsRequest(keep_id=kept.id, merge_id=twin.id),
+        metadata=_owner(org, est_a),
+        timeout=5,
+    )
+    # Then the objection made under either record stands for the person ...
+    assert merged.client.marketing_email_opt_out
+    # ... and a campaign to the organization has one entry for her (skipped), none for the
+    # merged record, and Bob's mail.
+    campaign = await _campaign(s, _manager(org, est_a))
+    await s.marketing.SendCampaign(
+        M.SendCampaignRequest(id=campaign.id), metadata=_manager(org, est_a)
+    )
+    await _until_sent(s, _manager(org, est_a), campaign.id)
+    messages = await _messages(s, _manager(org, est_a), campaign.id)
+    assert {c: _status(m) for c, m in messages.items()} == {kept.id: "SKIPPED", other.id: "SENT"}
+
+
 async def test_R30_the_organization_audience_reaches_the_shared_file_of_every_establishment(
     s: Service,
 ) -> None:

@@ -4,12 +4,22 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from salon.common.v1 import page_pb2 as _page_pb2
 from salon.common.v1 import privacy_pb2 as _privacy_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class DuplicateReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DUPLICATE_REASON_UNSPECIFIED: _ClassVar[DuplicateReason]
+    DUPLICATE_REASON_EMAIL: _ClassVar[DuplicateReason]
+    DUPLICATE_REASON_PHONE: _ClassVar[DuplicateReason]
+DUPLICATE_REASON_UNSPECIFIED: DuplicateReason
+DUPLICATE_REASON_EMAIL: DuplicateReason
+DUPLICATE_REASON_PHONE: DuplicateReason
 
 class LoyaltyCard(_message.Message):
     __slots__ = ("id", "client_id", "establishment_id", "points", "created_at")
@@ -118,10 +128,19 @@ class GetClientsRequest(_message.Message):
     def __init__(self, ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetClientsResponse(_message.Message):
-    __slots__ = ("clients",)
+    __slots__ = ("clients", "merged")
+    class MergedEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    MERGED_FIELD_NUMBER: _ClassVar[int]
     clients: _containers.RepeatedCompositeFieldContainer[Client]
-    def __init__(self, clients: _Optional[_Iterable[_Union[Client, _Mapping]]] = ...) -> None: ...
+    merged: _containers.ScalarMap[str, str]
+    def __init__(self, clients: _Optional[_Iterable[_Union[Client, _Mapping]]] = ..., merged: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ListClientsRequest(_message.Message):
     __slots__ = ("page", "search", "establishment_id")
@@ -148,3 +167,45 @@ class EraseClientRequest(_message.Message):
     ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ListDuplicateClientsRequest(_message.Message):
+    __slots__ = ("page",)
+    PAGE_FIELD_NUMBER: _ClassVar[int]
+    page: _page_pb2.PageRequest
+    def __init__(self, page: _Optional[_Union[_page_pb2.PageRequest, _Mapping]] = ...) -> None: ...
+
+class DuplicateGroup(_message.Message):
+    __slots__ = ("reason", "value", "clients")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    CLIENTS_FIELD_NUMBER: _ClassVar[int]
+    reason: DuplicateReason
+    value: str
+    clients: _containers.RepeatedCompositeFieldContainer[Client]
+    def __init__(self, reason: _Optional[_Union[DuplicateReason, str]] = ..., value: _Optional[str] = ..., clients: _Optional[_Iterable[_Union[Client, _Mapping]]] = ...) -> None: ...
+
+class ListDuplicateClientsResponse(_message.Message):
+    __slots__ = ("groups", "cursors", "page_info")
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    CURSORS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_INFO_FIELD_NUMBER: _ClassVar[int]
+    groups: _containers.RepeatedCompositeFieldContainer[DuplicateGroup]
+    cursors: _containers.RepeatedScalarFieldContainer[str]
+    page_info: _page_pb2.PageInfo
+    def __init__(self, groups: _Optional[_Iterable[_Union[DuplicateGroup, _Mapping]]] = ..., cursors: _Optional[_Iterable[str]] = ..., page_info: _Optional[_Union[_page_pb2.PageInfo, _Mapping]] = ...) -> None: ...
+
+class MergeClientsRequest(_message.Message):
+    __slots__ = ("keep_id", "merge_id")
+    KEEP_ID_FIELD_NUMBER: _ClassVar[int]
+    MERGE_ID_FIELD_NUMBER: _ClassVar[int]
+    keep_id: str
+    merge_id: str
+    def __init__(self, keep_id: _Optional[str] = ..., merge_id: _Optional[str] = ...) -> None: ...
+
+class MergeClientsResponse(_message.Message):
+    __slots__ = ("client", "folded_card_ids")
+    CLIENT_FIELD_NUMBER: _ClassVar[int]
+    FOLDED_CARD_IDS_FIELD_NUMBER: _ClassVar[int]
+    client: Client
+    folded_card_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, client: _Optional[_Union[Client, _Mapping]] = ..., folded_card_ids: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -80,6 +80,16 @@ class ClientsServiceStub:
                 request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.EraseClientRequest.SerializeToString,
                 response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
                 _registered_method=True)
+        self.ListDuplicateClients = channel.unary_unary(
+                '/salon.clients.v1.ClientsService/ListDuplicateClients',
+                request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.ListDuplicateClientsRequest.SerializeToString,
+                response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.ListDuplicateClientsResponse.FromString,
+                _registered_method=True)
+        self.MergeClients = channel.unary_unary(
+                '/salon.clients.v1.ClientsService/MergeClients',
+                request_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.MergeClientsRequest.SerializeToString,
+                response_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.MergeClientsResponse.FromString,
+                _registered_method=True)
 
 
 class ClientsServiceServicer:
@@ -148,6 +158,23 @@ class ClientsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListDuplicateClients(self, request, context):
+        """B07: groups of live clients (not erased, not merged) of the organization with the same
+        normalised e-mail or phone, created in different establishments; by reason, then value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MergeClients(self, request, context):
+        """B07 (an OWNER's or MANAGER's): the merged record's appointments, deposits, cards,
+        subscriptions and gift cards go to the kept record; the merged id keeps resolving to it.
+        Publishes ClientMerged, which every service holding client ids handles.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ClientsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -195,6 +222,16 @@ def add_ClientsServiceServicer_to_server(servicer, server):
                     servicer.EraseClient,
                     request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.EraseClientRequest.FromString,
                     response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.Client.SerializeToString,
+            ),
+            'ListDuplicateClients': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDuplicateClients,
+                    request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.ListDuplicateClientsRequest.FromString,
+                    response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.ListDuplicateClientsResponse.SerializeToString,
+            ),
+            'MergeClients': grpc.unary_unary_rpc_method_handler(
+                    servicer.MergeClients,
+                    request_deserializer=salon_dot_clients_dot_v1_dot_clients__pb2.MergeClientsRequest.FromString,
+                    response_serializer=salon_dot_clients_dot_v1_dot_clients__pb2.MergeClientsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -440,6 +477,60 @@ class ClientsService:
             '/salon.clients.v1.ClientsService/EraseClient',
             salon_dot_clients_dot_v1_dot_clients__pb2.EraseClientRequest.SerializeToString,
             salon_dot_clients_dot_v1_dot_clients__pb2.Client.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDuplicateClients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.clients.v1.ClientsService/ListDuplicateClients',
+            salon_dot_clients_dot_v1_dot_clients__pb2.ListDuplicateClientsRequest.SerializeToString,
+            salon_dot_clients_dot_v1_dot_clients__pb2.ListDuplicateClientsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MergeClients(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/salon.clients.v1.ClientsService/MergeClients',
+            salon_dot_clients_dot_v1_dot_clients__pb2.MergeClientsRequest.SerializeToString,
+            salon_dot_clients_dot_v1_dot_clients__pb2.MergeClientsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -86,3 +86,15 @@ class CampaignSent(_message.Message):
     CAMPAIGN_FIELD_NUMBER: _ClassVar[int]
     campaign: _marketing_pb2.Campaign
     def __init__(self, campaign: _Optional[_Union[_marketing_pb2.Campaign, _Mapping]] = ...) -> None: ...
+
+class ClientMerged(_message.Message):
+    __slots__ = ("kept_client_id", "merged_client_id", "kept", "folded_card_ids")
+    KEPT_CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    MERGED_CLIENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEPT_FIELD_NUMBER: _ClassVar[int]
+    FOLDED_CARD_IDS_FIELD_NUMBER: _ClassVar[int]
+    kept_client_id: str
+    merged_client_id: str
+    kept: _clients_pb2.Client
+    folded_card_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, kept_client_id: _Optional[str] = ..., merged_client_id: _Optional[str] = ..., kept: _Optional[_Union[_clients_pb2.Client, _Mapping]] = ..., folded_card_ids: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -1,7 +1,7 @@
 """R29: forms per establishment and clients' answers to them.
 
 Revision ID: 0005_forms
-Revises: 0003
+Revises: 0004_merged_clients
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from services.common.db import UTCDateTime
 
 revision = "0005_forms"
-down_revision = "0003"
+down_revision = "0004_merged_clients"
 branch_labels = None
 depends_on = None
 
