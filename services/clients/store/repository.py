@@ -27,6 +27,7 @@ from services.clients.domain.model import (
     search_text,
     sort_key,
 )
+from services.clients.store.forms_tables import form_responses
 from services.clients.store.tables import (
     client_establishments,
     clients,
@@ -913,6 +914,18 @@ async def merge(
             )
         )
         folded.append(card.id)
+
+    # R29: the answers given under the merged record are the kept record's now (each keeps
+    # its establishment, form and version). Campaign messages (R30) stay as recorded: each
+    # names the address it went to, and a campaign holds one message per record.
+    await session.execute(
+        update(form_responses)
+        .where(
+            form_responses.c.organization_id == organization_id,
+            form_responses.c.client_id == merge_id,
+        )
+        .values(client_id=keep_id)
+    )
 
     kept, merged = await get_many(session, organization_id, [keep_id, merge_id])
     return Merge(kept=kept, merged=merged, folded_card_ids=folded)

@@ -543,3 +543,25 @@ async def test_B11_R29_a_client_s_answers_are_exported_and_emptied_by_the_erasur
     # And no new ones can be added to the erased client.
     refused = await _fails(_submit(clients, org, a, form_a.id, ann, skin="dry", age="1"))
     assert (refused.code, refused.field) == (ErrorCode.CONFLICT, "clientId")
+
+
+async def test_B07_R29_answers_given_under_a_merged_record_are_the_kept_record_s(
+    clients: Clients,
+) -> None:
+    # Given the same person twice, with answers under each record in two establishments
+    org, a, b = _id(), _id(), _id()
+    kept, twin = await _client(clients, org, a), await _client(clients, org, b)
+    form_a, form_b = await _form(clients, org, a), await _form(clients, org, b)
+    mine = await _submit(clients, org, a, form_a.id, kept, skin="dry", age="42")
+    theirs = await _submit(clients, org, b, form_b.id, twin, skin="oily", age="42")
+    # When they are merged
+    await clients.stub.MergeClients(
+        clients_pb2.MergeClientsRequest(keep_id=kept, merge_id=twin),
+        metadata=metadata(org, a, user_id="u-owner", role=Role.OWNER),
+        timeout=5,
+    )
+    # Then each establishment shows its answers on the kept record, and none is lost
+    [in_a] = await _responses(clients, org, a, kept)
+    [in_b] = await _responses(clients, org, b, kept)
+    assert (in_a.id, in_b.id) == (mine.response.id, theirs.response.id)
+    assert {x.key: x.value for x in in_b.answers}["skin"] == "oily"
