@@ -47,6 +47,37 @@ TRACEPARENT = "traceparent"
 INSTRUMENTATION = "salon"
 PROTOCOLS = ("http/protobuf", "grpc")
 
+# The OTEL_* variables this module and the SDK read (the deploy files may set them).
+VARIABLES = frozenset(
+    {
+        "OTEL_SDK_DISABLED",
+        "OTEL_SERVICE_NAME",
+        "OTEL_RESOURCE_ATTRIBUTES",
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_TRACES_SAMPLER",
+        "OTEL_TRACES_SAMPLER_ARG",
+        "OTEL_BSP_SCHEDULE_DELAY",
+        "OTEL_BSP_MAX_QUEUE_SIZE",
+        "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+        "OTEL_BSP_EXPORT_TIMEOUT",
+        *(
+            f"OTEL_EXPORTER_OTLP{signal}_{name}"
+            for signal in ("", "_TRACES")
+            for name in (
+                "ENDPOINT",
+                "PROTOCOL",
+                "HEADERS",
+                "TIMEOUT",
+                "COMPRESSION",
+                "CERTIFICATE",
+                "CLIENT_KEY",
+                "CLIENT_CERTIFICATE",
+                "INSECURE",
+            )
+        ),
+    }
+)
+
 _propagator = TraceContextTextMapPropagator()
 _tracer: trace.Tracer | None = None
 _provider: TracerProvider | None = None

@@ -162,11 +162,8 @@ def test_one_checkout_is_one_trace_from_the_gateway_through_payments_and_invento
     assert body["data"]["checkout"]["receipt"]["number"] is not None
 
     def consumer_spans(spans: list[Received]) -> list[Received]:
-        return [
-            s
-            for s in spans
-            if s.span.kind == Span.SPAN_KIND_CONSUMER and s.span.name == f"process {RECEIPT_CREATED}"
-        ]
+        name = f"process {RECEIPT_CREATED}"
+        return [s for s in spans if s.span.kind == Span.SPAN_KIND_CONSUMER and s.span.name == name]
 
     deadline = time.monotonic() + 30
     while True:
@@ -245,8 +242,6 @@ def test_one_checkout_is_one_trace_from_the_gateway_through_payments_and_invento
         assert _attr(consumer, "messaging.message.id") == _attr(publish, "messaging.message.id")
     committed = [s for s in consumer_spans(spans) if s.service == "salon-inventory"]
     assert any(
-        w.service == "salon-inventory"
-        and w.span.name == "db write"
-        and parent_of(w) in committed
+        w.service == "salon-inventory" and w.span.name == "db write" and parent_of(w) in committed
         for w in spans
     ), "inventory's commit of the reservation is not in the trace"
