@@ -45,6 +45,7 @@ from harness import (
     http_client,
     measure,
     mutate,
+    otlp_receiver,
     query_request,
     run_on_stack,
     scope_metadata,
@@ -178,6 +179,12 @@ def report(results: list[Result]) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, default=200, help="clients to create (200)")
+    parser.add_argument(
+        "--traces",
+        action="store_true",
+        help="every part exports every trace by OTLP/HTTP to a local receiver (off: no "
+        "OTEL endpoint, the default)",
+    )
     add_timing_options(parser)
     args = parser.parse_args(argv)
     if args.clients < 1:
@@ -192,7 +199,21 @@ def main(argv: list[str] | None = None) -> None:
     async def bench(stack: Stack) -> None:
         report(await run(stack, args))
 
-    run_on_stack(args, bench, describe=f", page of {PAGE}", logs=("gateway", "clients"))
+    if not args.traces:
+        run_on_stack(
+            args, bench, describe=f", page of {PAGE}, traces off", logs=("gateway", "clients")
+        )
+        return
+    with otlp_receiver() as receiver:
+        run_on_stack(
+            args,
+            bench,
+            describe=f", page of {PAGE}, every trace exported",
+            logs=("gateway", "clients"),
+            extra_env=receiver.env,
+        )
+        time.sleep(1)  # the last batches (the processor's delay is 5 s; the stop flushes)
+    print(f"traces: {receiver.spans} spans received in {receiver.requests} OTLP requests")
 
 
 if __name__ == "__main__":
