@@ -18,20 +18,22 @@ from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, StatusCode
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from launcher.nats_server import NatsServer
-from salon.clients.v1 import clients_pb2, events_pb2
+from salon.clients.v1 import clients_pb2, clients_pb2_grpc, events_pb2
 from services.clients.service import SPEC
 from services.clients.store.tables import outbox, processed_events
-from services.common import logs, migrations, tracing
+from services.common import logs, migrations, rpc, tracing
 from services.common.consumer import EventConsumer
 from services.common.db import Database
+from services.common.errors import DomainError
 from services.common.events import Event, EventType
 from services.common.outbox import OutboxRelay, ensure_stream, record_event
 from services.common.scope import Role, Scope
+from tests.support.services import metadata, running
 
 CREATED = EventType("clients", "client", "created")
 STREAM = "SALON"
@@ -218,6 +220,53 @@ async def test_with_tracing_off_nothing_is_stored_or_sent(
     handler = await _consume(js, db, scope, 1)
     event, ids = handler.seen[0]
     assert event.traceparent is None and ids == ("", "")
+
+
+async def test_a_grpc_call_carries_the_trace_to_the_service_whose_span_is_its_child(
+    nats_server: NatsServer, database_url: str, spans: InMemorySpanExporter
+) -> None:
+    organization, establishment = secrets.token_hex(16), secrets.token_hex(16)
+    scope = metadata(organization, establishment)
+    # The server's tracing interceptor is installed when tracing is on at its start.
+    async with running(nats_server.url, {"clients": database_url}, {"clients": SPEC}) as up:
+        stub = clients_pb2_grpc.ClientsServiceStub(up.channel("clients"))
+        with tracing.span("operation", kind=SpanKind.SERVER):
+            await rpc.call(
+                "clients",
+                stub.CreateClient,
+                clients_pb2.CreateClientRequest(first_name="Ann", last_name="Peeters"),
+                scope,
+                5,
+            )
+            with pytest.raises(DomainError):
+                await rpc.call(
+                    "clients",
+                    stub.UpdateClient,
+                    clients_pb2.UpdateClientRequest(id=secrets.token_hex(16), first_name="X"),
+                    scope,
+                    5,
+                )
+    found = [s for s in spans.get_finished_spans() if s.name.startswith("salon.clients.v1.")]
+    operation = _one(list(spans.get_finished_spans()), "operation")
+    for method, code in (("CreateClient", 0), ("UpdateClient", 5)):  # 5: NOT_FOUND
+        name = f"salon.clients.v1.ClientsService/{method}"
+        [client] = [s for s in found if s.name == name and s.kind is SpanKind.CLIENT]
+        [server] = [s for s in found if s.name == name and s.kind is SpanKind.SERVER]
+        # gateway-side CLIENT span under the operation, the service's SERVER span under it
+        assert client.parent is not None and client.parent.span_id == operation.context.span_id
+        assert server.parent is not None and server.parent.span_id == client.context.span_id
+        assert server.context.trace_id == operation.context.trace_id
+        assert client.attributes is not None and server.attributes is not None
+        assert client.attributes["rpc.grpc.status_code"] == code
+        assert server.attributes["rpc.grpc.status_code"] == code
+        assert server.attributes["salon.organization_id"] == organization
+        assert server.attributes["salon.establishment_id"] == establishment
+        # A caller's error (NOT_FOUND) fails the call for the caller, not the server.
+        assert client.status.status_code is (StatusCode.ERROR if code else StatusCode.UNSET)
+        assert server.status.status_code is StatusCode.UNSET
+    [created] = [s for s in found if s.name.endswith("/CreateClient") and s.kind is SpanKind.SERVER]
+    writes = [s for s in spans.get_finished_spans() if s.name == "db write"]
+    assert any(w.parent is not None and w.parent.span_id == created.context.span_id for w in writes)
 
 
 def test_a_traceparent_header_is_read_back_and_a_malformed_one_ignored() -> None:
