@@ -13,6 +13,10 @@ public API, then measures three cases, each for ``--seconds`` after a short warm
 * ``gateway + establishments``: the same with ``establishments { name }`` on every node
   (the cost of the establishment DataLoader).
 
+With ``--traces`` every part exports every trace (``parentbased_always_on``) by OTLP/HTTP
+to a receiver in this process that counts the spans; without it no OTEL endpoint is set
+and tracing is off (what it costs then: README.md, "Benchmarks").
+
 It prints requests/s, p50 and p99 latency and the gateway/direct ratios. Every response is
 checked: an error aborts the run instead of being measured. The stack is always stopped.
 

@@ -52,6 +52,8 @@ async def call(
     a CLIENT span and its traceparent travels in the metadata."""
     if not tracing.enabled():
         return await _call(service, method, request, metadata, deadline)
+    # grpc.aio's multicallable keeps the path ("/salon.x.v1.XService/Method") in `_method`,
+    # with no public accessor; without it the span is named after the service.
     full_method = getattr(method, "_method", b"")
     if isinstance(full_method, bytes):
         full_method = full_method.decode("ascii", "replace")
