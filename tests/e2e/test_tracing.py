@@ -165,11 +165,25 @@ def test_one_checkout_is_one_trace_from_the_gateway_through_payments_and_invento
         name = f"process {RECEIPT_CREATED}"
         return [s for s in spans if s.span.kind == Span.SPAN_KIND_CONSUMER and s.span.name == name]
 
+    def complete(spans: list[Received]) -> bool:
+        """Every part's batch is in: each exports its spans in the order they ended, so the
+        last of a part to end stands for the others before it."""
+        kinds = {(s.service, s.span.kind) for s in spans}
+        return {
+            ("salon-gateway", Span.SPAN_KIND_SERVER),  # the operation, ended last there
+            ("salon-payments", Span.SPAN_KIND_SERVER),
+            ("salon-payments", Span.SPAN_KIND_PRODUCER),
+            ("salon-inventory", Span.SPAN_KIND_SERVER),
+        } <= kinds and {"salon-inventory", "salon-clients", "salon-gateway"} <= {
+            s.service for s in consumer_spans(spans)
+        }
+
     deadline = time.monotonic() + 30
     while True:
         spans = receiver.trace(trace_id)
-        services = {s.service for s in consumer_spans(spans)}
-        if {"salon-inventory", "salon-clients", "salon-gateway"} <= services:
+        if complete(spans):
+            time.sleep(0.5)  # a batch under way: a span that ended a moment later
+            spans = receiver.trace(trace_id)
             break
         assert time.monotonic() < deadline, sorted((s.service, s.span.name) for s in spans)
         time.sleep(0.2)
