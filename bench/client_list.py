@@ -13,6 +13,10 @@ public API, then measures three cases, each for ``--seconds`` after a short warm
 * ``gateway + establishments``: the same with ``establishments { name }`` on every node
   (the cost of the establishment DataLoader).
 
+With ``--traces`` every part exports every trace (``parentbased_always_on``) by OTLP/HTTP
+to a receiver in this process that counts the spans; without it no OTEL endpoint is set
+and tracing is off (what it costs then: README.md, "Benchmarks").
+
 It prints requests/s, p50 and p99 latency and the gateway/direct ratios. Every response is
 checked: an error aborts the run instead of being measured. The stack is always stopped.
 
@@ -45,6 +49,7 @@ from harness import (
     http_client,
     measure,
     mutate,
+    otlp_receiver,
     query_request,
     run_on_stack,
     scope_metadata,
@@ -178,6 +183,12 @@ def report(results: list[Result]) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--clients", type=int, default=200, help="clients to create (200)")
+    parser.add_argument(
+        "--traces",
+        action="store_true",
+        help="every part exports every trace by OTLP/HTTP to a local receiver (off: no "
+        "OTEL endpoint, the default)",
+    )
     add_timing_options(parser)
     args = parser.parse_args(argv)
     if args.clients < 1:
@@ -192,7 +203,21 @@ def main(argv: list[str] | None = None) -> None:
     async def bench(stack: Stack) -> None:
         report(await run(stack, args))
 
-    run_on_stack(args, bench, describe=f", page of {PAGE}", logs=("gateway", "clients"))
+    if not args.traces:
+        run_on_stack(
+            args, bench, describe=f", page of {PAGE}, traces off", logs=("gateway", "clients")
+        )
+        return
+    with otlp_receiver() as receiver:
+        run_on_stack(
+            args,
+            bench,
+            describe=f", page of {PAGE}, every trace exported",
+            logs=("gateway", "clients"),
+            extra_env=receiver.env,
+        )
+        time.sleep(1)  # the last batches (the processor's delay is 5 s; the stop flushes)
+    print(f"traces: {receiver.spans} spans received in {receiver.requests} OTLP requests")
 
 
 if __name__ == "__main__":

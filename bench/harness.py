@@ -14,9 +14,12 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -293,3 +296,62 @@ def run_on_stack(
             if not ok:
                 log_tails(stack, logs)
             stack.stop()
+
+
+class SpanCounter:
+    """A local OTLP/HTTP trace receiver (POST /v1/traces) that counts the spans it gets."""
+
+    def __init__(self) -> None:
+        self.spans = 0
+        self.requests = 0
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What makes every part export its traces here, every operation traced."""
+        return {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": self.endpoint,
+            "OTEL_TRACES_SAMPLER": "parentbased_always_on",
+        }
+
+    endpoint = ""
+
+
+@contextmanager
+def otlp_receiver() -> Iterator[SpanCounter]:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+        ExportTraceServiceResponse,
+    )
+
+    counter = SpanCounter()
+    lock = threading.Lock()
+    reply = ExportTraceServiceResponse().SerializeToString()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            request = ExportTraceServiceRequest.FromString(body)
+            spans = sum(
+                len(scope.spans) for rs in request.resource_spans for scope in rs.scope_spans
+            )
+            with lock:
+                counter.spans += spans
+                counter.requests += 1
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    counter.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield counter
+    finally:
+        server.shutdown()
+        server.server_close()

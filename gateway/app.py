@@ -46,10 +46,11 @@ from gateway.schema import build_schema
 from gateway.settings import BACKENDS, GatewaySettings
 from gateway.store import tenancy
 from gateway.store.tables import outbox
+from gateway.tracing import GraphQLTracing
 from gateway.webhooks.consumer import WebhookConsumer
 from gateway.webhooks.sender import WebhookSender
 from salon.payments.v1 import payments_pb2
-from services.common import migrations
+from services.common import migrations, tracing
 from services.common.db import Database, new_id
 from services.common.metrics import MetricsRefresher
 from services.common.nats_conn import connect
@@ -111,6 +112,9 @@ class SalonGraphQL(GraphQL[Context, None]):
         self.state_holder = state_holder
         # First: its operation hook wraps the others' (the protection's refusals counted).
         self.schema.extensions = (GraphQLMetrics, *self.schema.extensions)  # type: ignore[attr-defined]
+        if tracing.enabled():
+            # Outermost: the operation's span holds everything the others do.
+            self.schema.extensions = (GraphQLTracing, *self.schema.extensions)  # type: ignore[attr-defined]
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         if isinstance(request, WebSocket):

@@ -242,6 +242,8 @@ class Stack:
                 "SALON_GRPC_HOST": "127.0.0.1",
                 "SALON_GRPC_PORT": str(self.ports[name]),
                 "SALON_METRICS_PORT": str(self.metrics_ports[name]),
+                # Traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set): each part by its name.
+                "OTEL_SERVICE_NAME": f"salon-{name}",
             }
             self.children[name] = Child(
                 name, f"services.{name}", env, self.data_dir / "logs" / f"{name}.log"
@@ -251,6 +253,7 @@ class Stack:
             "SALON_DATABASE_URL": self.database_url("gateway"),
             "SALON_HOST": "127.0.0.1",
             "SALON_PORT": str(self.ports["gateway"]),
+            "OTEL_SERVICE_NAME": "salon-gateway",
         }
         self.children["gateway"] = Child(
             "gateway", "gateway", gateway_env, self.data_dir / "logs" / "gateway.log"

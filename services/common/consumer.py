@@ -19,6 +19,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.common import tracing
 from services.common.db import Database, insert_ignore, utcnow
 from services.common.events import Event
 from services.common.metrics import PartMetrics
@@ -136,6 +137,34 @@ class EventConsumer:
             await msg.ack()
             self._count(event.type, "ignored")
             return
+        if not tracing.enabled():
+            await self._apply(msg, event, handler)
+            return
+        # A CONSUMER span, a child of the publishing span the traceparent header names
+        # (a root when the event came untraced), around the handler's transaction.
+        with tracing.span(
+            f"process {event.type}",
+            kind=tracing.SpanKind.CONSUMER,
+            parent=tracing.context_of(event.traceparent),
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": event.subject,
+                "messaging.message.id": event.id,
+                "messaging.consumer.group.name": self.durable,
+                "cloudevents.event_type": event.type,
+                "salon.organization_id": event.organization_id,
+            },
+        ) as span:
+            outcome = await self._apply(msg, event, handler)
+            if span is not None:
+                span.set_attribute("salon.outcome", outcome)
+                if outcome in ("retried", "failed"):
+                    span.set_status(tracing.Status(tracing.StatusCode.ERROR, outcome))
+
+    async def _apply(self, msg: Msg, event: Event, handler: Handler) -> str:
+        """The handler and the processed id in one transaction, then the ack (or a nak, or
+        a term); returns the outcome counted."""
         fresh = False
         try:
             async with self.db.write() as session:
@@ -146,16 +175,20 @@ class EventConsumer:
                 )
                 if fresh:
                     await handler(session, event)
-        except Exception:
+        except Exception as exc:
+            tracing.record_exception(exc)
             delivered = msg.metadata.num_delivered if msg.metadata else 1
             if delivered >= self.max_deliver:
                 log.exception("consumer %s: giving up on %s", self.durable, event.id)
                 await msg.term()
-                self._count(event.type, "failed")
+                outcome = "failed"
             else:
                 log.exception("consumer %s: %s failed, retrying", self.durable, event.id)
                 await msg.nak(delay=min(2**delivered, 60))
-                self._count(event.type, "retried")
-            return
+                outcome = "retried"
+            self._count(event.type, outcome)
+            return outcome
         await msg.ack()
-        self._count(event.type, "handled" if fresh else "duplicate")
+        outcome = "handled" if fresh else "duplicate"
+        self._count(event.type, outcome)
+        return outcome

@@ -2,7 +2,8 @@
 
 - type:    ``salon.<service>.<entity>.<verb>.v<version>``
 - subject: ``salon.<organization>.<establishment|org>.<service>.<entity>.<verb>``
-- headers: CloudEvents attributes (``ce-*``) plus ``Nats-Msg-Id`` = the event id
+- headers: CloudEvents attributes (``ce-*``) plus ``Nats-Msg-Id`` = the event id, and the
+           W3C ``traceparent`` when the change that wrote the event was traced
 - body:    the protobuf message
 """
 
@@ -20,6 +21,7 @@ from google.protobuf.message import Message
 M = TypeVar("M", bound=Message)
 
 SPEC_VERSION = "1.0"
+TRACEPARENT = "traceparent"
 CONTENT_TYPE = "application/protobuf"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -67,6 +69,9 @@ class Event:
     actor_id: str | None
     subject: str
     data: bytes
+    # W3C trace context of the span that wrote the event (services/common/tracing.py):
+    # the NATS header `traceparent` beside the CloudEvents ones; None when untraced.
+    traceparent: str | None = None
 
     def headers(self) -> dict[str, str]:
         headers = {
@@ -83,6 +88,8 @@ class Event:
             headers["ce-establishmentid"] = self.establishment_id
         if self.actor_id:
             headers["ce-actorid"] = self.actor_id
+        if self.traceparent:
+            headers[TRACEPARENT] = self.traceparent
         return headers
 
     @classmethod
@@ -99,6 +106,7 @@ class Event:
                 actor_id=h.get("ce-actorid") or None,
                 subject=subject,
                 data=data,
+                traceparent=h.get(TRACEPARENT) or None,
             )
         except (KeyError, ValueError) as exc:
             raise ValueError(f"not a salon event: {exc}") from exc

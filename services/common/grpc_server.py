@@ -13,7 +13,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from services.common import rpc
+from services.common import rpc, tracing
 from services.common.errors import STATUS_DETAILS_KEY, DomainError
 from services.common.metrics import PartMetrics, status_name
 from services.common.scope import InvalidScope, ScopeSigner, scope_context
@@ -98,6 +98,7 @@ class ScopeInterceptor(grpc.aio.ServerInterceptor):
             remaining = context.time_remaining()
             timeout = min(limit, remaining) if remaining is not None else limit
             with scope_context(scope):
+                tracing.set_scope(scope.organization_id, scope.establishment_id, scope.request_id)
                 try:
                     async with asyncio.timeout(timeout):
                         return await inner(request, context)
@@ -137,6 +138,56 @@ class ScopeInterceptor(grpc.aio.ServerInterceptor):
         )
 
 
+class TracingInterceptor(grpc.aio.ServerInterceptor):
+    """With tracing on (and only then installed): each call is a SERVER span, a child of
+    the caller's span named by the ``traceparent`` metadata. Outermost, so that the scope
+    check, the time limit and the error translation are inside it; the status code comes
+    from the abort the scope interceptor made."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method: str = details.method  # type: ignore[attr-defined]
+        if handler is None or method.startswith(EXEMPT_PREFIXES) or not handler.unary_unary:
+            return handler
+        inner = handler.unary_unary
+        parent = tracing.context_from_metadata(details.invocation_metadata)  # type: ignore[attr-defined]
+        name = method.lstrip("/")
+        rpc_service, _, rpc_method = name.partition("/")
+        attributes = {"rpc.system": "grpc", "rpc.service": rpc_service, "rpc.method": rpc_method}
+
+        async def call(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            with tracing.span(
+                name,
+                kind=tracing.SpanKind.SERVER,
+                parent=parent,
+                attributes=attributes,
+                exceptions_fail=False,
+            ) as span:
+                try:
+                    reply = await inner(request, context)
+                except grpc.aio.AbortError:
+                    tracing.set_grpc_status(span, context.code(), server=True)
+                    raise
+                except asyncio.CancelledError:
+                    tracing.set_grpc_status(span, grpc.StatusCode.CANCELLED, server=True)
+                    raise
+                except Exception:
+                    tracing.set_grpc_status(span, grpc.StatusCode.UNKNOWN, server=True)
+                    raise
+                tracing.set_grpc_status(span, grpc.StatusCode.OK, server=True)
+                return reply
+
+        return grpc.unary_unary_rpc_method_handler(
+            call,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
 class GrpcServer:
     """A grpc.aio server with health checking and (outside production) reflection."""
 
@@ -154,8 +205,13 @@ class GrpcServer:
         metrics: PartMetrics | None = None,
     ) -> None:
         self.service_names = list(service_names)
+        interceptors: list[grpc.aio.ServerInterceptor] = [
+            ScopeInterceptor(signer, max_rpc_seconds, public_methods, metrics)
+        ]
+        if tracing.enabled():
+            interceptors.insert(0, TracingInterceptor())
         self.server = grpc.aio.server(
-            interceptors=[ScopeInterceptor(signer, max_rpc_seconds, public_methods, metrics)],
+            interceptors=interceptors,
             options=[
                 ("grpc.so_reuseport", 0),
                 ("grpc.max_receive_message_length", 8 * 1024 * 1024),

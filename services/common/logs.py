@@ -3,7 +3,9 @@ with the request and scope on each record and secrets redacted.
 
 - :class:`ContextFilter` adds ``part``, ``request_id``, ``organization_id`` and
   ``establishment_id`` to every record: from the verified scope of the gRPC call under way
-  (services.common.scope) or from the gateway's request (:func:`request_context`).
+  (services.common.scope) or from the gateway's request (:func:`request_context`); and
+  ``trace_id`` / ``span_id`` of the OpenTelemetry span under way, when there is one
+  (services.common.tracing; empty, and left out of JSON lines, otherwise).
 - :class:`RedactFilter` rewrites every record before any handler formats it: values of
   secret-named keys (password, token, api_key, secret, authorization, cookie...), bearer
   tokens and provider keys (``live_...``/``test_...``) become ``[REDACTED]``.
@@ -24,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from services.common import tracing
 from services.common.scope import _current as _current_scope
 
 REDACTED = "[REDACTED]"
@@ -51,7 +54,7 @@ PATTERNS = (
 
 # Record attributes of the standard library: everything else on a record is an `extra`.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-_CONTEXT = ("part", "request_id", "organization_id", "establishment_id")
+_CONTEXT = ("part", "request_id", "organization_id", "establishment_id", "trace_id", "span_id")
 
 
 def redact(text: str) -> str:
@@ -121,6 +124,8 @@ class ContextFilter(logging.Filter):
             record.establishment_id = request.establishment_id
         else:
             record.request_id = record.organization_id = record.establishment_id = ""
+        # The span under way (services/common/tracing.py): a log line finds its trace.
+        record.trace_id, record.span_id = tracing.ids()
         return True
 
 

@@ -92,3 +92,21 @@ def create_event_tables() -> None:
         sa.Column("event_id", sa.String(64), primary_key=True),
         sa.Column("processed_at", UTCDateTime(), nullable=False),
     )
+
+
+def add_outbox_traceparent() -> None:
+    """The outbox's ``traceparent`` column (services/common/tracing.py): each service's
+    ``<n>_outbox_trace`` revision calls this; rows written before it have none."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    from services.common.outbox import TRACEPARENT_WIDTH
+
+    op.add_column("outbox", sa.Column("traceparent", sa.String(TRACEPARENT_WIDTH), nullable=True))
+
+
+def drop_outbox_traceparent() -> None:
+    from alembic import op
+
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("traceparent")

@@ -32,11 +32,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.common import tracing
 from services.common.db import Database, UTCDateTime, new_id, utcnow
 from services.common.events import Event, EventType
 from services.common.scope import Scope
 
 log = logging.getLogger("salon.outbox")
+
+# "00-<32 hex>-<16 hex>-<2 hex>" is 55 characters; room for a later version's fields.
+TRACEPARENT_WIDTH = 64
 
 
 def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
@@ -60,6 +64,9 @@ def outbox_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("occurred_at", UTCDateTime(), nullable=False),
         Column("payload", LargeBinary, nullable=False),
         Column("sent_at", UTCDateTime(), nullable=True, index=True),
+        # The W3C traceparent of the span that wrote the row (tracing on), published as the
+        # NATS header `traceparent` so that consumers continue the trace.
+        Column("traceparent", String(TRACEPARENT_WIDTH), nullable=True),
     )
     processed = Table(
         "processed_events",
@@ -93,6 +100,7 @@ async def record_event(
             actor_id=scope.user_id or None,
             occurred_at=utcnow(),
             payload=message.SerializeToString(),
+            traceparent=tracing.current_traceparent(),
         )
     )
     return event_id
@@ -205,15 +213,39 @@ class OutboxRelay:
                 actor_id=r["actor_id"],
                 subject=r["subject"],
                 data=r["payload"],
+                traceparent=r["traceparent"],
             )
             for r in rows
         ]
 
     async def publish(self, events: list[Event], acked: list[str]) -> None:
-        """Publish in order, each awaited until JetStream acks it; acked ids go to `acked`."""
+        """Publish in order, each awaited until JetStream acks it; acked ids go to `acked`.
+        A traced event (tracing on) is published in a PRODUCER span, a child of the span
+        that wrote it, whose traceparent the header carries on."""
         for ev in events:
-            await self.js.publish(ev.subject, ev.data, headers=ev.headers(), timeout=5)
+            if tracing.enabled() and ev.traceparent:
+                await self._publish_traced(ev)
+            else:
+                await self.js.publish(ev.subject, ev.data, headers=ev.headers(), timeout=5)
             acked.append(ev.id)
+
+    async def _publish_traced(self, ev: Event) -> None:
+        with tracing.span(
+            f"publish {ev.type}",
+            kind=tracing.SpanKind.PRODUCER,
+            parent=tracing.context_of(ev.traceparent),
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": ev.subject,
+                "messaging.message.id": ev.id,
+                "cloudevents.event_type": ev.type,
+                "salon.organization_id": ev.organization_id,
+            },
+        ):
+            headers = ev.headers()
+            tracing.inject(headers)
+            await self.js.publish(ev.subject, ev.data, headers=headers, timeout=5)
 
     async def mark_sent(self, ids: list[str]) -> None:
         if not ids:

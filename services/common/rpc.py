@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import grpc
 
+from services.common import tracing
 from services.common.errors import from_rpc_error
 
 T = TypeVar("T")
@@ -47,7 +48,38 @@ async def call(
     deadline: float,
 ) -> T:
     """One RPC with the signed scope and a deadline; a DomainError the peer raised comes
-    back as the same DomainError, anything else as PeerError."""
+    back as the same DomainError, anything else as PeerError. With tracing on, the call is
+    a CLIENT span and its traceparent travels in the metadata."""
+    if not tracing.enabled():
+        return await _call(service, method, request, metadata, deadline)
+    # grpc.aio's multicallable keeps the path ("/salon.x.v1.XService/Method") in `_method`,
+    # with no public accessor; without it the span is named after the service.
+    full_method = getattr(method, "_method", b"")
+    if isinstance(full_method, bytes):
+        full_method = full_method.decode("ascii", "replace")
+    with tracing.client_span(service, str(full_method)) as span:
+        carrier: dict[str, str] = {}
+        tracing.inject(carrier)
+        try:
+            reply = await _call(service, method, request, (*metadata, *carrier.items()), deadline)
+        except PeerError as exc:
+            tracing.set_grpc_status(span, exc.code, server=False)
+            raise
+        except Exception as exc:  # a DomainError carries its status code
+            code = getattr(exc, "grpc_code", grpc.StatusCode.UNKNOWN)
+            tracing.set_grpc_status(span, code, server=False)
+            raise
+        tracing.set_grpc_status(span, grpc.StatusCode.OK, server=False)
+        return reply
+
+
+async def _call(
+    service: str,
+    method: Callable[..., Awaitable[T]],
+    request: Any,
+    metadata: tuple[tuple[str, Any], ...],
+    deadline: float,
+) -> T:
     try:
         return await method(request, metadata=metadata, timeout=deadline)
     except grpc.aio.AioRpcError as exc:

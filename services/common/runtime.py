@@ -20,7 +20,7 @@ from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 from sqlalchemy import MetaData, Table
 
-from services.common import logs, migrations, rpc
+from services.common import logs, migrations, rpc, tracing
 from services.common.consumer import EventConsumer
 from services.common.db import Database
 from services.common.grpc_server import GrpcServer
@@ -214,12 +214,17 @@ async def serve(spec: ServiceSpec, settings: ServiceSettings) -> None:
     await stop.wait()
     log.info("%s stopping", spec.name)
     await process.stop()
+    # The spans still queued go out (the exporter's own timeout bounds it).
+    await asyncio.to_thread(tracing.shutdown)
     log.info("%s stopped", spec.name)
 
 
 def main(spec: ServiceSpec) -> None:
     settings = ServiceSettings()
     configure_logging(spec.name, settings.log_level, settings.log_format)
+    # OTEL_* variables: OTLP export of traces when an endpoint is set (before the gRPC
+    # server is built: its tracing interceptor is installed only then).
+    tracing.configure(spec.name)
     try:
         import uvloop
 

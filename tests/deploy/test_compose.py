@@ -27,6 +27,7 @@ from launcher.nats_server import nats_server_binary
 from launcher.stack import SERVICES
 from services.booking.settings import MailerSettings
 from services.clients.settings import MarketingSettings
+from services.common import tracing
 from services.common.settings import ServiceSettings
 from services.payments.settings import PaymentsSettings
 from tests.deploy.kube import DEPLOY
@@ -180,6 +181,19 @@ def test_each_part_gets_settings_it_reads_and_its_own_database(
     (init,) = [path for path in mounts if path.startswith("/docker-entrypoint-initdb.d/")]
     assert (DEPLOY / mounts[init]).resolve() == INIT_SCRIPT
     assert init.endswith(".sh")
+
+
+def test_every_part_names_itself_in_traces_exported_once_the_env_file_names_an_endpoint() -> None:
+    for env, on in (
+        ({}, False),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel-collector:4318"}, True),
+    ):
+        services = compose({**env_file(ENV_EXAMPLE.read_text()), **FILLED_IN, **env})["services"]
+        for part in PARTS:
+            variables = {key: str(value) for key, value in services[part]["environment"].items()}
+            assert tracing.service_name(part, variables) == f"salon-{part}"
+            assert tracing.protocol_of(variables) == "http/protobuf"
+            assert tracing.endpoint_configured(variables) is on
 
 
 def test_nats_on_one_host_keeps_jetstream_on_a_volume_and_syncs_every_write(

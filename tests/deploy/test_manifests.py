@@ -24,6 +24,7 @@ from launcher.cli import PARTS
 from launcher.nats_server import nats_server_binary
 from launcher.stack import SERVICES
 from services.booking.settings import MailerSettings
+from services.common import tracing
 from services.common.settings import ServiceSettings
 from services.payments.settings import PaymentsSettings
 from tests.deploy.kube import K8S, Document, ManifestError, check, render
@@ -363,6 +364,18 @@ def test_the_configuration_names_settings_the_parts_read(
             assert (settings.host, settings.port) == ("0.0.0.0", 8000)
         else:
             assert (settings.grpc_host, settings.grpc_port) == ("0.0.0.0", SERVICE_PORT)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_part_names_itself_in_traces_and_an_overlay_sets_the_endpoint(
+    rendered: dict[str, list[Document]], target: str
+) -> None:
+    for part in PARTS:
+        variables = _variables(rendered[target], part)
+        assert tracing.service_name(part, variables) == f"salon-{part}"
+        assert tracing.protocol_of(variables) == "http/protobuf"
+        # The base exports nothing (no endpoint); the production overlay names a collector.
+        assert tracing.endpoint_configured(variables) is (target != "base")
 
 
 # --- NATS ---------------------------------------------------------------------------------
