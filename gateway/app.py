@@ -110,6 +110,8 @@ class SalonGraphQL(GraphQL[Context, None]):
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS,
         )
         self.state_holder = state_holder
+        # The WebSocket handler checks subscriptions against these (gateway/events/websocket.py).
+        self.limits = limits or Limits()
         # First: its operation hook wraps the others' (the protection's refusals counted).
         self.schema.extensions = (GraphQLMetrics, *self.schema.extensions)  # type: ignore[attr-defined]
         if tracing.enabled():

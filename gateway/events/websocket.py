@@ -13,7 +13,14 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+    parse,
+)
 from graphql.error import GraphQLSyntaxError
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
@@ -23,6 +30,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 
 from gateway.context import Context, build_context
+from gateway.protection.cost import CostLimit
+from gateway.protection.limits import Limits
 from gateway.store import tenancy
 
 if TYPE_CHECKING:
@@ -77,22 +86,46 @@ async def authenticate(context: SocketContext) -> None:
 class SubscriptionsOnly(BaseGraphQLTransportWSHandler[Context, None]):
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and message.get("id") not in self.operations:
-            operation = _operation_type(message)
-            if operation is not None and operation is not OperationType.SUBSCRIPTION:
-                error = GraphQLError(
-                    "only subscriptions over WebSocket: send queries and mutations over HTTP",
-                    extensions={"code": "INVALID"},
-                )
+            errors = self._refusals(message)
+            if errors:
                 await self.send_message(
-                    {"id": message["id"], "type": "error", "payload": [error.formatted]}
+                    {"id": message["id"], "type": "error", "payload": [e.formatted for e in errors]}
                 )
                 return
         await super().handle_subscribe(message)
 
+    def _refusals(self, message: SubscribeMessage) -> list[GraphQLError]:
+        """What refuses the operation before it runs: a query or mutation (HTTP only), and
+        the `first` cap and cost limit, which Strawberry's subscription path does not take
+        from the schema's CostLimit extension (depth, aliases and tokens it does)."""
+        parsed = _operation(message)
+        if parsed is None:
+            return []  # the base handler reports the syntax error or missing operation
+        document, operation, variables = parsed
+        if operation.operation is not OperationType.SUBSCRIPTION:
+            return [
+                GraphQLError(
+                    "only subscriptions over WebSocket: send queries and mutations over HTTP",
+                    extensions={"code": "INVALID"},
+                )
+            ]
+        limits: Limits = getattr(self.view, "limits", None) or Limits()
+        return CostLimit.refusals(
+            self.schema._schema,  # type: ignore[attr-defined]
+            document,
+            operation,
+            variables,
+            limits.max_cost,
+            limits.max_first,
+            limits.list_size,
+        )[1]
 
-def _operation_type(message: SubscribeMessage) -> OperationType | None:
-    """The operation's type; None when the document does not say (the base handler then
-    reports the syntax error or the missing operation)."""
+
+def _operation(
+    message: SubscribeMessage,
+) -> tuple[DocumentNode, OperationDefinitionNode, dict[str, Any]] | None:
+    """The parsed document, its operation and the variables; None when the document does not
+    say (the base handler then reports the syntax error or the missing operation)."""
     payload = message.get("payload") or {}
     query = payload.get("query")
     if not isinstance(query, str):
@@ -103,4 +136,7 @@ def _operation_type(message: SubscribeMessage) -> OperationType | None:
         return None
     name = payload.get("operationName")
     operation = get_operation_ast(document, name if isinstance(name, str) else None)
-    return operation.operation if operation is not None else None
+    if operation is None:
+        return None
+    variables = payload.get("variables")
+    return document, operation, variables if isinstance(variables, dict) else {}

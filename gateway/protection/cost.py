@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
@@ -163,6 +164,45 @@ class CostLimit(SchemaExtension):
         self.list_size = list_size
         self.cost: int | None = None
 
+    @staticmethod
+    def refusals(
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+        max_cost: int,
+        max_first: int,
+        list_size: int,
+    ) -> tuple[int, list[GraphQLError]]:
+        """The operation's cost, and the errors that refuse it (a `first` above the cap, a
+        cost above the limit); also used for subscriptions over WebSocket."""
+        estimate = Estimate(
+            schema,
+            {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            },
+            variables,
+            max_first,
+            list_size,
+        )
+        cost = estimate.operation(operation)
+        errors = list(estimate.errors.values())
+        if not errors and cost > max_cost:
+            errors.append(
+                limit_error(
+                    f"the operation costs {cost}; at most {max_cost} is allowed "
+                    f"(1 per field, what a list selects times its `first` or "
+                    f"{list_size}): ask for fewer fields or smaller pages",
+                    "cost",
+                    max_cost,
+                    cost,
+                    [operation],
+                )
+            )
+        return cost, errors
+
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
@@ -170,31 +210,15 @@ class CostLimit(SchemaExtension):
             get_operation_ast(document, context.operation_name) if document is not None else None
         )
         if context.result is None and document is not None and operation is not None:
-            estimate = Estimate(
+            self.cost, errors = self.refusals(
                 context.schema._schema,
-                {
-                    d.name.value: d
-                    for d in document.definitions
-                    if isinstance(d, FragmentDefinitionNode)
-                },
+                document,
+                operation,
                 context.variables or {},
+                self.max_cost,
                 self.max_first,
                 self.list_size,
             )
-            self.cost = estimate.operation(operation)
-            errors = list(estimate.errors.values())
-            if not errors and self.cost > self.max_cost:
-                errors.append(
-                    limit_error(
-                        f"the operation costs {self.cost}; at most {self.max_cost} is allowed "
-                        f"(1 per field, what a list selects times its `first` or "
-                        f"{self.list_size}): ask for fewer fields or smaller pages",
-                        "cost",
-                        self.max_cost,
-                        self.cost,
-                        [operation],
-                    )
-                )
             if errors:
                 context.result = ExecutionResult(data=None, errors=errors)
         yield

@@ -365,3 +365,29 @@ async def test_the_migrations_build_exactly_the_tables_of_tables_py(database_url
             assert await conn.run_sync(_differences) == []
     finally:
         await db.dispose()
+
+
+def test_subscriptions_over_websocket_get_the_first_cap_and_the_cost_limit() -> None:
+    """Strawberry's subscription path skips the schema's CostLimit extension: the WebSocket
+    handler applies the same check before it subscribes (its other refusal, queries and
+    mutations over the socket, is shown end to end in tests/e2e/test_event_subscription.py)."""
+    from types import SimpleNamespace
+
+    from gateway.events.websocket import SubscriptionsOnly
+    from gateway.protection import Limits
+    from gateway.schema import build_schema
+
+    limits = Limits(max_cost=4)
+    handler = SubscriptionsOnly.__new__(SubscriptionsOnly)
+    handler.view = SimpleNamespace(limits=limits)  # type: ignore[assignment]
+    handler.schema = build_schema(limits=limits)
+
+    def refused(query: str) -> list[str]:
+        message: Any = {"id": "1", "type": "subscribe", "payload": {"query": query}}
+        return [e.message for e in handler._refusals(message)]
+
+    assert refused("subscription { events { id type } }") == []  # costs 3
+    [costly] = refused("subscription { events { id type occurredAt data } }")  # costs 5
+    assert "costs 5; at most 4" in costly
+    [query] = refused("{ me { token } }")
+    assert "only subscriptions" in query
