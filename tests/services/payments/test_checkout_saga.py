@@ -130,7 +130,7 @@ class FailingTill(DbTill):
     """The real write, made to raise inside its transaction after every statement ran."""
 
     async def write(self, plan: CheckoutPlan, reservation_id: str, scope: Scope) -> Receipt:
-        async with self.db.write() as conn:
+        async with self.db.write(organization_id=scope.organization_id) as conn:
             await till_repository.write_checkout(conn, plan, reservation_id, True)
             raise RuntimeError("the database went away")
 
