@@ -44,7 +44,7 @@ from gateway.metrics import GatewayMetrics, GraphQLMetrics, metrics_response
 from gateway.protection import BodySizeLimit, Limits, LoginThrottle
 from gateway.schema import build_schema
 from gateway.settings import BACKENDS, GatewaySettings
-from gateway.store import ROW_LEVEL_SECURITY, tenancy
+from gateway.store import tenancy
 from gateway.store.tables import outbox
 from gateway.webhooks.consumer import WebhookConsumer
 from gateway.webhooks.sender import WebhookSender
@@ -167,7 +167,7 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         db = Database(settings.database_url, pool_size=settings.db_pool_size)
-        await migrations.upgrade(db, MIGRATIONS, row_level_security=ROW_LEVEL_SECURITY)
+        await migrations.upgrade(db, MIGRATIONS)
         state = AppState(
             settings=settings,
             db=db,
@@ -257,7 +257,7 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         organization_id = str(request.path_params["organization_id"])
         establishments: list[tenancy.Establishment] = []
         if 0 < len(organization_id) <= MAX_ID:
-            async with state.db.read() as conn:
+            async with state.db.read(organization_id=organization_id) as conn:
                 establishments = await tenancy.establishments_of(conn, organization_id)
         if not establishments:
             return Response(status_code=404)

@@ -89,22 +89,13 @@ def database_url(part: str, parts: list[str], data_dir: str | None) -> str | Non
     return None
 
 
-def _row_level_security(part: str) -> bool:
-    """Every service's database gets forced row-level security; the gateway's not yet."""
-    if part != "gateway":
-        return True
-    from gateway.store import ROW_LEVEL_SECURITY
-
-    return ROW_LEVEL_SECURITY
-
-
-async def _migrate_one(url: str, location: Path, row_level_security: bool = True) -> None:
+async def _migrate_one(url: str, location: Path) -> None:
     from services.common import migrations
     from services.common.db import Database
 
     db = Database(url, pool_size=1)
     try:
-        await migrations.upgrade(db, location, row_level_security=row_level_security)
+        await migrations.upgrade(db, location)
     finally:
         await db.dispose()
 
@@ -126,7 +117,7 @@ def _migrate(args: argparse.Namespace) -> int:
         if args.data_dir is not None:
             Path(args.data_dir).mkdir(parents=True, exist_ok=True)
         try:
-            asyncio.run(_migrate_one(url, migrations_of(part), _row_level_security(part)))
+            asyncio.run(_migrate_one(url, migrations_of(part)))
         except Exception as exc:
             print(f"salon migrate: {part} failed: {exc}", file=sys.stderr, flush=True)
             return 1

@@ -32,7 +32,7 @@ def alembic_config(script_location: Path, url: str) -> Config:
     return cfg
 
 
-def _upgrade(connection: Connection, cfg: Config, lock_id: int, row_level_security: bool) -> None:
+def _upgrade(connection: Connection, cfg: Config, lock_id: int) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
         # Migrations change the rows of every organization (a backfill, a data fix): this
@@ -40,19 +40,14 @@ def _upgrade(connection: Connection, cfg: Config, lock_id: int, row_level_securi
         connection.execute(rls.SET_TENANT, {"organization_id": "", "across": "on"})
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, "head")
-    if row_level_security:
-        rls.protect_tenant_tables(connection)
+    rls.protect_tenant_tables(connection)
 
 
-async def upgrade(db: Database, script_location: Path, *, row_level_security: bool = True) -> None:
-    """Migrate to head, then (PostgreSQL) force row-level security on every tenant table.
-
-    `row_level_security=False` only for a part whose code does not yet set the organization
-    on its transactions (the gateway: see gateway/store/__init__.py)."""
+async def upgrade(db: Database, script_location: Path) -> None:
     cfg = alembic_config(script_location, db.url)
     lock_id = zlib.crc32(str(script_location.name + script_location.parent.name).encode())
     async with db.write_engine.begin() as conn:
-        await conn.run_sync(_upgrade, cfg, lock_id, row_level_security)
+        await conn.run_sync(_upgrade, cfg, lock_id)
 
 
 def run_env(target_metadata: MetaData) -> None:
