@@ -263,7 +263,7 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         organization_id = str(request.path_params["organization_id"])
         establishments: list[tenancy.Establishment] = []
         if 0 < len(organization_id) <= MAX_ID:
-            async with state.db.read() as conn:
+            async with state.db.read(organization_id=organization_id) as conn:
                 establishments = await tenancy.establishments_of(conn, organization_id)
         if not establishments:
             return Response(status_code=404)

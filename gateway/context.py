@@ -198,7 +198,9 @@ async def build_context(
         token, source = request.cookies.get(state.settings.session_cookie), "cookie"
     auth = None
     if token and len(token) <= 200:
-        async with state.db.read() as session:
+        # Across organizations: the token is all a request brings; the session it finds
+        # names the organization every later transaction of the request is for.
+        async with state.db.read(across_organizations=True) as session:
             auth = await tenancy.resolve_session(session, token)
     csrf_cookie = request.cookies.get(state.settings.csrf_cookie, "")
     csrf_header = request.headers.get(CSRF_HEADER, "")

@@ -5,10 +5,12 @@ by the launcher for the end-to-end tests."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -52,7 +54,44 @@ def fresh_nats_server(tmp_path: Path) -> Iterator[NatsServer]:
     server.stop()
 
 
+# The role the services' tests use on PostgreSQL: it owns each test database (so it runs the
+# migrations, as a service's role does) but is no superuser and has NOBYPASSRLS, so
+# row-level security applies to it as it does in production. Connecting as `postgres`
+# (a superuser) would skip every policy, forced or not.
+APP_ROLE = "salon_test_app"
+
+
+async def _ensure_app_role(conn: Any) -> str:
+    """The role to own a test database: APP_ROLE, created once (race-safe: two test
+    workers may start at once), or the connecting role itself when it is already one that
+    cannot bypass row-level security."""
+    import asyncpg
+
+    me = await conn.fetchrow(
+        "SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    if not me["rolsuper"] and not me["rolbypassrls"]:
+        return str(me["rolname"])
+    # A session lock in the maintenance database serializes the creators; the second
+    # finds the role made. DuplicateObject covers a creator that holds no lock.
+    await conn.execute("SELECT pg_advisory_lock(hashtext($1))", APP_ROLE)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", APP_ROLE)
+        if not exists:
+            with contextlib.suppress(asyncpg.DuplicateObjectError, asyncpg.UniqueViolationError):
+                await conn.execute(
+                    f'CREATE ROLE "{APP_ROLE}" LOGIN NOSUPERUSER NOBYPASSRLS '
+                    "NOCREATEDB NOCREATEROLE"
+                )
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", APP_ROLE)
+    return APP_ROLE
+
+
 async def _create_pg_database(url: str) -> tuple[str, str]:
+    """A new database owned by the application role; the URL to reach it as that role.
+
+    The single place that decides which role the tests' services connect as."""
     import asyncpg
 
     base = make_url(url)
@@ -61,10 +100,15 @@ async def _create_pg_database(url: str) -> tuple[str, str]:
         base.set(drivername="postgresql").render_as_string(hide_password=False)
     )
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        role = await _ensure_app_role(conn)
+        await conn.execute(f'CREATE DATABASE "{name}" OWNER "{role}"')
     finally:
         await conn.close()
-    return base.set(database=name).render_as_string(hide_password=False), name
+    app = base.set(database=name)
+    if role != base.username:
+        # Trust authentication on 127.0.0.1 in development and CI: no password.
+        app = app.set(username=role, password=None)
+    return app.render_as_string(hide_password=False), name
 
 
 async def _drop_pg_database(url: str, name: str) -> None:

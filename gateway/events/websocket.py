@@ -74,7 +74,9 @@ async def authenticate(context: SocketContext) -> None:
     if token is not None:
         info = None
         if token and len(token) <= MAX_TOKEN:
-            async with context.state.db.read() as conn:
+            # Across organizations: the token is all the connection brings (as
+            # gateway/context.py); the session found names the organization.
+            async with context.state.db.read(across_organizations=True) as conn:
                 info = await tenancy.resolve_session(conn, token)
         if info is None:
             raise ConnectionRejectionError()

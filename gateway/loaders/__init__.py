@@ -54,25 +54,27 @@ class Loaders:
         self.form_responses_by_client = loader(self._client_form_responses, 500)
 
     async def _organizations(self, ids: Sequence[str]) -> list[tenancy.Organization | None]:
+        # `organizations` has no organization_id (its id is the organization) and so no
+        # row-level security policy: the ids asked for are the filter.
         async with self.ctx.state.db.read() as session:
             found = await tenancy.organizations_by_ids(session, ids)
         return [found.get(i) for i in ids]
 
     async def _establishments(self, ids: Sequence[str]) -> list[tenancy.Establishment | None]:
         org = self.ctx.organization_id()
-        async with self.ctx.state.db.read() as session:
+        async with self.ctx.state.db.read(organization_id=org) as session:
             found = await tenancy.establishments_by_ids(session, org, ids)
         return [found.get(i) for i in ids]
 
     async def _users(self, ids: Sequence[str]) -> list[tenancy.User | None]:
         org = self.ctx.organization_id()
-        async with self.ctx.state.db.read() as session:
+        async with self.ctx.state.db.read(organization_id=org) as session:
             found = await tenancy.users_by_ids(session, org, ids)
         return [found.get(i) for i in ids]
 
     async def _memberships(self, ids: Sequence[str]) -> list[list[tenancy.Membership]]:
         org = self.ctx.organization_id()
-        async with self.ctx.state.db.read() as session:
+        async with self.ctx.state.db.read(organization_id=org) as session:
             found = await tenancy.memberships_by_users(session, org, ids)
         return [found.get(i, []) for i in ids]
 

@@ -93,7 +93,9 @@ class WebhookSender:
 
     async def send_due(self) -> int:
         """Claim and send the due deliveries, at most BATCH; how many were sent."""
-        async with self.db.read() as conn:
+        # Across organizations: the scan finds the due deliveries of every organization;
+        # each is claimed by its id, then read and recorded under its own organization.
+        async with self.db.read(across_organizations=True) as conn:
             ids = await store.due(conn, utcnow(), BATCH)
         sent = 0
         for delivery_id in ids:
@@ -103,12 +105,14 @@ class WebhookSender:
         return sent
 
     async def send_one(self, delivery_id: str) -> bool:
-        async with self.db.write() as conn:
+        # Across organizations: the claim knows the delivery's id only (one conditional
+        # UPDATE of its lease).
+        async with self.db.write(across_organizations=True) as conn:
             claimed = await store.claim(conn, delivery_id, utcnow(), LEASE)
         if claimed is None:
             return False  # another replica has it, or it is not due any more
         delivery, until = claimed
-        async with self.db.read() as conn:
+        async with self.db.read(organization_id=delivery.organization_id) as conn:
             found = await store.endpoint(conn, delivery.organization_id, delivery.endpoint_id)
         status_code: int | None = None
         error: str | None = None
@@ -128,7 +132,7 @@ class WebhookSender:
             status, next_at = store.Status.FAILED, now
         else:
             status, next_at = store.Status.PENDING, now + timedelta(seconds=retries[attempt - 1])
-        async with self.db.write() as conn:
+        async with self.db.write(organization_id=delivery.organization_id) as conn:
             marked = await store.finish(
                 conn,
                 delivery,

@@ -167,7 +167,9 @@ class EventConsumer:
         a term); returns the outcome counted."""
         fresh = False
         try:
-            async with self.db.write() as session:
+            # The event's organization, as an RPC has its scope's: the handler sees and
+            # writes that organization's rows only (row-level security on PostgreSQL).
+            async with self.db.write(organization_id=event.organization_id) as session:
                 fresh = await insert_ignore(
                     session,
                     self.processed,

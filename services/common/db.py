@@ -3,6 +3,12 @@
 Writes are serialized on SQLite (one writer connection, ``BEGIN IMMEDIATE``) so that a
 read-then-write transaction can never interleave with another one; PostgreSQL gets a
 normal pool and the services use row locks and conditional updates where they race.
+
+On PostgreSQL every transaction starts by telling row-level security whose rows it may see
+(services/common/rls.py): the organization of the verified scope of the call under way, or
+the one given by name (a consumer gives its event's organization), or, for the few jobs
+that span organizations, ``across_organizations=True``. Without any of them a transaction
+sees no tenant row. ``grep -rn across_organizations=True`` lists every such job.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
-from services.common import tracing
+from services.common import rls, tracing
+from services.common.scope import current_scope_or_none
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -106,31 +113,51 @@ class Database:
     # Core connections, not ORM sessions: the services speak SQL expressions, and the ORM
     # session's bookkeeping cost a third of a list call (measured with cProfile).
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction: committed on success, rolled back on any exception. Inside
+    async def write(
+        self, *, organization_id: str | None = None, across_organizations: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """A write transaction: committed on success, rolled back on any exception.
+
+        It sees the rows of one organization: `organization_id`, or else the verified
+        scope's; `across_organizations=True` is for the named jobs that span them. Inside
         a trace (tracing on), a span from waiting for the connection to the commit."""
+        tenant = _tenant(organization_id, across_organizations)
         if not tracing.enabled():
             async with self.write_engine.begin() as conn:
+                await self._set_tenant(conn, tenant)
                 yield conn
             return
         with tracing.span("db write", attributes=self._span_attributes, only_in_trace=True):
             async with self.write_engine.begin() as conn:
+                await self._set_tenant(conn, tenant)
                 yield conn
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read transaction: every statement in it sees the same data on SQLite."""
+    async def read(
+        self, *, organization_id: str | None = None, across_organizations: bool = False
+    ) -> AsyncIterator[AsyncConnection]:
+        """A read transaction: every statement in it sees the same data on SQLite. Whose
+        rows it sees: as :meth:`write`."""
+        tenant = _tenant(organization_id, across_organizations)
         if not tracing.enabled():
             async with self.read_engine.begin() as conn:
+                await self._set_tenant(conn, tenant)
                 yield conn
             return
         with tracing.span("db read", attributes=self._span_attributes, only_in_trace=True):
             async with self.read_engine.begin() as conn:
+                await self._set_tenant(conn, tenant)
                 yield conn
 
     @property
     def _span_attributes(self) -> dict[str, str]:
         return {"db.system.name": self.dialect}
+
+    async def _set_tenant(self, conn: AsyncConnection, tenant: tuple[str, str]) -> None:
+        if self.dialect == "postgresql":
+            # Transaction-local (is_local = true): it ends with the transaction, so a pooled
+            # connection never carries one organization into the next transaction.
+            await conn.execute(rls.SET_TENANT, {"organization_id": tenant[0], "across": tenant[1]})
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
@@ -156,6 +183,22 @@ class Database:
             size = pool.size() if hasattr(pool, "size") else 0
             stats[name] = (int(checked_out), int(size))
         return stats
+
+
+def _tenant(organization_id: str | None, across_organizations: bool) -> tuple[str, str]:
+    """(organization setting, across setting) for a new transaction."""
+    if across_organizations:
+        if organization_id is not None:
+            raise ValueError("a transaction is for one organization or across them, not both")
+        return "", "on"
+    scope = current_scope_or_none()
+    if organization_id is None:
+        # No scope and no organization: the empty setting matches no row.
+        return (scope.organization_id if scope is not None else ""), "off"
+    if scope is not None and scope.organization_id != organization_id:
+        # A call of one organization never opens a transaction for another.
+        raise RuntimeError("a transaction for another organization than the caller's scope")
+    return organization_id, "off"
 
 
 async def insert_ignore(session: AsyncConnection, table: Table, values: Mapping[str, Any]) -> bool:

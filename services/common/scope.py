@@ -147,6 +147,11 @@ class ScopeSigner:
 _current: ContextVar[Scope | None] = ContextVar("salon_scope", default=None)
 
 
+def current_scope_or_none() -> Scope | None:
+    """The verified scope of the call under way, None outside a call (consumers, workers)."""
+    return _current.get()
+
+
 def current_scope() -> Scope:
     scope = _current.get()
     if scope is None:

@@ -27,7 +27,8 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 
 async def _sign_up(db: Database, email: str, org: str = "Salon") -> tuple:
-    async with db.write() as conn:
+    # As the gateway signs up: across organizations (the e-mail is unique among all).
+    async with db.write(across_organizations=True) as conn:
         return await tenancy.sign_up(
             conn,
             organization_name=org,
@@ -66,7 +67,7 @@ async def test_R02_R03_sessions_follow_memberships(db: Database) -> None:
     scope = tenancy.SessionInfo(
         "-", "-", owner.id, org.id, est.id, Role.OWNER, frozenset(), utcnow() + timedelta(hours=1)
     ).scope()
-    async with db.write() as conn:
+    async with db.write(organization_id=org.id) as conn:
         second = await tenancy.create_establishment(conn, scope, "Gent", "Europe/Brussels")
         colleague = await tenancy.add_member(
             conn,
@@ -78,16 +79,16 @@ async def test_R02_R03_sessions_follow_memberships(db: Database) -> None:
             rights=[Right.SWITCH_AGENDA],
         )
         token = await tenancy.create_session(conn, colleague, est.id, timedelta(hours=1))
-    async with db.read() as conn:
+    async with db.read(organization_id=org.id) as conn:
         live = await tenancy.resolve_session(conn, token)
     assert live is not None and live.rights == frozenset({Right.SWITCH_AGENDA})
     with pytest.raises(DomainError) as caught:  # no membership in Gent
-        async with db.write() as conn:
+        async with db.write(organization_id=org.id) as conn:
             await tenancy.switch_session(conn, live, second.id)
     assert caught.value.code is ErrorCode.NOT_FOUND
-    async with db.write() as conn:
+    async with db.write(organization_id=org.id) as conn:
         await tenancy.revoke_session(conn, live.id)
-    async with db.read() as conn:
+    async with db.read(across_organizations=True) as conn:  # as a request's token lookup
         assert await tenancy.resolve_session(conn, token) is None
         assert await tenancy.resolve_session(conn, "never-issued") is None
 
@@ -95,7 +96,7 @@ async def test_R02_R03_sessions_follow_memberships(db: Database) -> None:
 async def test_R01_reads_are_bounded_by_the_organization(db: Database) -> None:
     _org_a, est_a, owner_a = await _sign_up(db, _email())
     org_b, _est_b, _owner_b = await _sign_up(db, _email())
-    async with db.read() as conn:
+    async with db.read(organization_id=org_b.id) as conn:
         assert await tenancy.establishments_by_ids(conn, org_b.id, [est_a.id]) == {}
         assert await tenancy.users_by_ids(conn, org_b.id, [owner_a.id]) == {}
         assert await tenancy.members_of(conn, org_b.id, est_a.id) == []

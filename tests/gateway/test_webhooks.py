@@ -354,7 +354,7 @@ async def test_B06_deliveries_are_signed_and_stay_in_their_organization(
         assert [w["id"] for w in listed["data"]["webhooks"]] == [a["webhook"]["id"]]
         db = Database(database_url)
         try:
-            async with db.read() as conn:
+            async with db.read(across_organizations=True) as conn:  # every organization's
                 stored = (await conn.execute(select(webhook_endpoints.c.secret))).scalars().all()
         finally:
             await db.dispose()
@@ -414,7 +414,7 @@ async def test_B06_two_replicas_never_claim_one_delivery_at_once(database_url: s
     one, two = Database(database_url), Database(database_url)
     try:
         await migrations.upgrade(one, MIGRATIONS)
-        async with one.write() as conn:
+        async with one.write(organization_id="org1") as conn:
             await store.add_endpoint(conn, "org1", "https://example.com/in", [], "sealed")
             before, now = utcnow() - timedelta(seconds=1), utcnow()
             # An event older than the endpoint is not sent to it.
@@ -424,22 +424,25 @@ async def test_B06_two_replicas_never_claim_one_delivery_at_once(database_url: s
             assert (
                 await store.enqueue(conn, "org1", "event1", ESTABLISHMENT_CREATED, "{}", now) == 1
             )
-            # Another organization's endpoint gets nothing of org1's event; a redelivery
-            # adds nothing.
+        async with one.write(organization_id="org2") as conn:
+            # Another organization's endpoint gets nothing of org1's event...
             await store.add_endpoint(conn, "org2", "https://example.com/in", [], "sealed")
+        async with one.write(organization_id="org1") as conn:
+            # ...and a redelivery adds nothing.
             assert (
                 await store.enqueue(conn, "org1", "event1", ESTABLISHMENT_CREATED, "{}", now) == 0
             )
-        async with one.read() as conn:
+        # As the sender scans and claims: across organizations.
+        async with one.read(across_organizations=True) as conn:
             [delivery_id] = await store.due(conn, utcnow(), 10)
 
         async def claim(db: Database) -> Any:
-            async with db.write() as conn:
+            async with db.write(across_organizations=True) as conn:
                 return await store.claim(conn, delivery_id, utcnow(), timedelta(seconds=60))
 
         results = await asyncio.gather(claim(one), claim(two), claim(one), claim(two))
         assert sum(r is not None for r in results) == 1
-        async with one.read() as conn:
+        async with one.read(across_organizations=True) as conn:
             assert await store.due(conn, utcnow(), 10) == []
             # Once the lease ran out, it is due again for whoever comes.
             assert await store.due(conn, utcnow() + timedelta(seconds=61), 10) == [delivery_id]

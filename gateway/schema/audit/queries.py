@@ -46,7 +46,7 @@ class AuditQuery:
             establishment = await establishment_for_query(info, establishment_id, None)
             if establishment != session.establishment_id and session.role is not Role.OWNER:
                 raise Forbidden("another establishment's audit log is for owners")
-        async with ctx.state.db.read() as conn:
+        async with ctx.state.db.read(organization_id=ctx.organization_id()) as conn:
             rows = await audit.entries(conn, session.organization_id, establishment, limit)
         # The relations of the whole list in one read each (users, establishments).
         users: dict[str, tenancy.User | None] = {}

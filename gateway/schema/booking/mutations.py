@@ -56,7 +56,7 @@ async def _vouch_member(info: Info[Context, None], user_id: str) -> None:
     in the signed scope (the booking service may not have had the event yet)."""
     ctx = info.context
     session = ctx.session()
-    async with ctx.state.db.read() as conn:
+    async with ctx.state.db.read(organization_id=ctx.organization_id()) as conn:
         member = await tenancy.membership(
             conn, session.organization_id, user_id, session.establishment_id
         )

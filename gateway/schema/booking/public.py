@@ -25,7 +25,9 @@ MAX_TOKEN = 200
 async def enter(info: Info[Context, None], establishment_id: strawberry.ID) -> str:
     """Run the rest of the request for this establishment's organization; its id."""
     ctx = info.context
-    async with ctx.state.db.read() as conn:
+    # Across organizations: the public page names an establishment, not yet its
+    # organization; the rest of the request runs under the organization found.
+    async with ctx.state.db.read(across_organizations=True) as conn:
         est = await tenancy.public_establishment(conn, str(establishment_id))
     if est is None:
         raise not_found("establishment", "establishmentId")
@@ -42,7 +44,8 @@ async def enter_query(info: Info[Context, None], establishment_id: strawberry.ID
 
 
 async def organization(info: Info[Context, None], slug: str) -> tenancy.Organization | None:
-    async with info.context.state.db.read() as conn:
+    # Across organizations: a public page is found by its organization's slug.
+    async with info.context.state.db.read(across_organizations=True) as conn:
         return await tenancy.organization_by_slug(conn, slug[:80])
 
 
@@ -76,7 +79,7 @@ class PublicQuery:
         org = await organization(info, organization_slug)
         if org is None:
             return None
-        async with info.context.state.db.read() as conn:
+        async with info.context.state.db.read(organization_id=org.id) as conn:
             first = (await tenancy.establishments_of(conn, org.id))[:1]
         if first:
             info.context.use_public(org.id, first[0].id)
@@ -124,7 +127,7 @@ class PublicQuery:
         org = await organization(info, organization_slug)
         if org is None:
             return []
-        async with ctx.state.db.read() as conn:
+        async with ctx.state.db.read(organization_id=org.id) as conn:
             establishments = await tenancy.establishments_of(conn, org.id)
         if not establishments:
             return []

@@ -72,7 +72,7 @@ def visible_to(
 
 
 async def _check_session(ctx: Context, session: tenancy.SessionInfo) -> None:
-    async with ctx.state.db.read() as conn:
+    async with ctx.state.db.read(organization_id=session.organization_id) as conn:
         now = await tenancy.resolve_session(conn, session.token)
     same = now is not None and (now.organization_id, now.establishment_id, now.role) == (
         session.organization_id,

@@ -68,7 +68,7 @@ async def _start_session(
 ) -> Session:
     ctx = info.context
     ttl = timedelta(hours=ctx.state.settings.session_ttl_hours)
-    async with ctx.state.db.write() as session:
+    async with ctx.state.db.write(organization_id=user.organization_id) as session:
         token = await tenancy.create_session(session, user, establishment_id, ttl)
         live = await tenancy.resolve_session(session, token)
     assert live is not None
@@ -99,7 +99,9 @@ class TenancyMutation:
             name = validation.name(input.name, "name")
             password = validation.password(input.password)
             password_hash = await hash_password(password)
-            async with info.context.state.db.write() as session:
+            # Across organizations: the e-mail is unique among every organization's users,
+            # and the organization is created here.
+            async with info.context.state.db.write(across_organizations=True) as session:
                 _org, est, user = await tenancy.sign_up(
                     session,
                     organization_name=org_name,
@@ -142,14 +144,15 @@ class TenancyMutation:
         if len(input.email) > validation.MAX_EMAIL or len(input.password) > 256:
             await verify_password(None, input.password[:256])
             return wrong
-        async with ctx.state.db.read() as session:
+        # Across organizations: a login is by e-mail, before any organization is known.
+        async with ctx.state.db.read(across_organizations=True) as session:
             found = await tenancy.user_for_login(session, input.email)
         if not await verify_password(found[1] if found else None, input.password):
             return wrong
         assert found is not None
         await ctx.state.login_throttle.succeeded(attempt)
         user = found[0]
-        async with info.context.state.db.read() as session:
+        async with info.context.state.db.read(organization_id=user.organization_id) as session:
             if input.establishment_id:
                 member = await tenancy.membership(
                     session, user.organization_id, user.id, str(input.establishment_id)
@@ -175,7 +178,7 @@ class TenancyMutation:
     )
     async def logout(self, info: Info[Context, None]) -> bool:
         ctx = info.context
-        async with ctx.state.db.write() as session:
+        async with ctx.state.db.write(organization_id=ctx.organization_id()) as session:
             await tenancy.revoke_session(session, ctx.session().id)
         ctx.clear_session_cookie()
         return True
@@ -191,7 +194,7 @@ class TenancyMutation:
         ctx = info.context
         current = ctx.session()
         try:
-            async with ctx.state.db.write() as session:
+            async with ctx.state.db.write(organization_id=ctx.organization_id()) as session:
                 await tenancy.switch_session(session, current, str(input.establishment_id))
                 live = await tenancy.resolve_session(session, current.token)
         except DomainError as exc:
@@ -211,7 +214,7 @@ class TenancyMutation:
             _require_role(ctx, Role.OWNER)
             name = validation.name(input.name, "name")
             timezone = validation.timezone(input.timezone or "Europe/Brussels")
-            async with ctx.state.db.write() as session:
+            async with ctx.state.db.write(organization_id=ctx.organization_id()) as session:
                 est = await tenancy.create_establishment(session, ctx.scope(), name, timezone)
             ctx.state.wake_relay()
         except DomainError as exc:
@@ -238,7 +241,7 @@ class TenancyMutation:
                 if input.password is not None
                 else None
             )
-            async with ctx.state.db.write() as session:
+            async with ctx.state.db.write(organization_id=ctx.organization_id()) as session:
                 user = await tenancy.add_member(
                     session,
                     ctx.scope(),
@@ -263,7 +266,7 @@ class TenancyMutation:
         ctx = info.context
         try:
             _require_role(ctx, Role.OWNER, Role.MANAGER)
-            async with ctx.state.db.write() as session:
+            async with ctx.state.db.write(organization_id=ctx.organization_id()) as session:
                 await tenancy.set_rights(
                     session, ctx.scope(), str(input.user_id), [Right(r) for r in input.rights]
                 )

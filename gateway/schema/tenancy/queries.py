@@ -29,6 +29,7 @@ class TenancyQuery:
         self, info: Info[Context, None], establishment_id: strawberry.ID | None = None
     ) -> list[User]:
         est = await establishment_for_query(info, establishment_id, None)
-        async with info.context.state.db.read() as session:
-            rows = await tenancy.members_of(session, info.context.organization_id(), est)
+        org = info.context.organization_id()
+        async with info.context.state.db.read(organization_id=org) as session:
+            rows = await tenancy.members_of(session, org, est)
         return [User.of(r) for r in rows]

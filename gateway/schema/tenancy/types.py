@@ -24,7 +24,7 @@ class Organization:
 
     @strawberry.field
     async def establishments(self, info: Info[Context, None]) -> list[Establishment]:
-        async with info.context.state.db.read() as session:
+        async with info.context.state.db.read(organization_id=str(self.id)) as session:
             rows = await tenancy.establishments_of(session, str(self.id))
         return [Establishment.of(r) for r in rows]
 

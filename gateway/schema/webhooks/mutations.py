@@ -71,7 +71,7 @@ class WebhooksMutation:
             organization_id = ctx.session().organization_id
             secret = signing.new_secret()
             sealed = store.SecretBox(settings).seal(secret)
-            async with ctx.state.db.write() as conn:
+            async with ctx.state.db.write(organization_id=organization_id) as conn:
                 if await store.count_endpoints(conn, organization_id) >= store.MAX_ENDPOINTS:
                     raise DomainError(
                         ErrorCode.INVALID,
@@ -92,7 +92,7 @@ class WebhooksMutation:
         ctx = info.context
         try:
             _owner(ctx)
-            async with ctx.state.db.write() as conn:
+            async with ctx.state.db.write(organization_id=ctx.organization_id()) as conn:
                 deleted = await store.delete_endpoint(
                     conn, ctx.session().organization_id, str(input.id)
                 )

@@ -28,7 +28,7 @@ class WebhooksQuery:
     )
     async def webhooks(self, info: Info[Context, None]) -> list[Webhook]:
         organization_id = _owner(info.context)
-        async with info.context.state.db.read() as conn:
+        async with info.context.state.db.read(organization_id=organization_id) as conn:
             found = await store.endpoints(conn, organization_id)
         return [Webhook.of(e) for e in found]
 
@@ -43,7 +43,7 @@ class WebhooksQuery:
         limit = 20 if first is None else first
         if not 1 <= limit <= store.MAX_DELIVERIES:
             raise Invalid(f"first: between 1 and {store.MAX_DELIVERIES}")
-        async with info.context.state.db.read() as conn:
+        async with info.context.state.db.read(organization_id=organization_id) as conn:
             if await store.endpoint(conn, organization_id, str(webhook_id)) is None:
                 raise NotFound("no such webhook")
             found = await store.deliveries(conn, organization_id, str(webhook_id), limit)

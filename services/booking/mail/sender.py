@@ -150,10 +150,15 @@ class MailSender:
         """Claim and send one due mail; False when none is due."""
         if self.ctx.signer is None:  # the process is still starting
             return False
-        async with self.ctx.db.read() as session:
+        # Across organizations: the scan looks for the next due mail of any organization
+        # and claims it (one conditional UPDATE of its `claimed_until`, SKIP LOCKED so that
+        # replicas take different mails). Everything after the claim, reading the
+        # appointment and settings and recording the outcome, runs under the mail's own
+        # organization.
+        async with self.ctx.db.read(across_organizations=True) as session:
             if not await queue.anything_due(session, utcnow()):
                 return False
-        async with self.ctx.db.write() as session:
+        async with self.ctx.db.write(across_organizations=True) as session:
             mail = await queue.claim_next(session, utcnow(), CLAIM)
         if mail is None:
             return False
@@ -165,7 +170,7 @@ class MailSender:
         try:
             decided = await asyncio.wait_for(self._prepare(mail), timeout=PREPARE_LIMIT)
             if isinstance(decided, Skip):
-                await self._mark(queue.mark_cancelled, mail.id, decided.reason)
+                await self._mark(mail, queue.mark_cancelled, mail.id, decided.reason)
                 return
             ready = decided
             email = message(
@@ -184,7 +189,7 @@ class MailSender:
             )
         except Refused as exc:
             log.warning("mail %s refused for good: %s", mail.id, exc)
-            await self._mark(queue.mark_cancelled, mail.id, f"refused: {exc}")
+            await self._mark(mail, queue.mark_cancelled, mail.id, f"refused: {exc}")
             return
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
@@ -194,20 +199,27 @@ class MailSender:
                 if ready is None
                 else (ready.recipient, ready.rendered.subject, ready.rendered.body)
             )
-            await self._mark(queue.mark_failed, mail.id, reason, text)
+            await self._mark(mail, queue.mark_failed, mail.id, reason, text)
             return
         assert ready is not None
         await self._mark(
-            queue.mark_sent, mail.id, ready.recipient, ready.rendered.subject, ready.rendered.body
+            mail,
+            queue.mark_sent,
+            mail.id,
+            ready.recipient,
+            ready.rendered.subject,
+            ready.rendered.body,
         )
         log.info("mail %s (%s) sent", mail.id, mail.kind.value)
 
-    async def _mark(self, write: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    async def _mark(
+        self, mail: queue.QueuedMail, write: Callable[..., Awaitable[Any]], *args: Any
+    ) -> None:
         """Record the outcome; a failing database is tried again for a while (after a send,
         giving up would let the claim run out and the mail go a second time)."""
         for attempt in range(1, _MARK_TRIES + 1):
             try:
-                async with self.ctx.db.write() as session:
+                async with self.ctx.db.write(organization_id=mail.organization_id) as session:
                     await write(session, *args)
                 return
             except Exception:
@@ -219,7 +231,7 @@ class MailSender:
     async def _prepare(self, mail: queue.QueuedMail) -> Skip | Ready:
         """Whether the mail still goes, and its text, from what is true now."""
         org = mail.organization_id
-        async with self.ctx.db.read() as session:
+        async with self.ctx.db.read(organization_id=org) as session:
             settings = await queue.get_settings(session, org)
             booked = (
                 await session.execute(

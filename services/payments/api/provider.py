@@ -163,7 +163,7 @@ async def start_provider_payment(
             conn, organization_id, establishment_id
         )
     else:
-        async with ctx.db.read() as reader:
+        async with ctx.db.read(organization_id=organization_id) as reader:
             connection = await provider_repository.get_connection(
                 reader, organization_id, establishment_id
             )
@@ -186,12 +186,12 @@ async def start_provider_payment(
         )
     except (DomainError, PeerError, crypto.PaymentsKeyError) as exc:
         log.warning("deposit %s: the provider payment was not created: %s", deposit_id, exc)
-        async with ctx.db.write() as writer:
+        async with ctx.db.write(organization_id=organization_id) as writer:
             await provider_repository.settle_deposit(
                 writer, organization_id, deposit_id, DepositStatus.FAILED
             )
         raise
-    async with ctx.db.write() as writer:
+    async with ctx.db.write(organization_id=organization_id) as writer:
         await provider_repository.record_provider_payment(
             writer,
             organization_id,

@@ -149,7 +149,7 @@ class DbTill:
     async def attempt(
         self, organization_id: str, establishment_id: str, key: str
     ) -> Attempt | None:
-        async with self.db.read() as conn:
+        async with self.db.read(organization_id=organization_id) as conn:
             return await till_repository.get_attempt(conn, organization_id, establishment_id, key)
 
     async def claim(
@@ -161,7 +161,7 @@ class DbTill:
         reservation_id: str,
         user_id: str,
     ) -> Attempt:
-        async with self.db.write() as conn:
+        async with self.db.write(organization_id=organization_id) as conn:
             return await till_repository.claim_attempt(
                 conn, organization_id, establishment_id, key, request_hash, reservation_id, user_id
             )
@@ -170,7 +170,7 @@ class DbTill:
         org, est = scope.organization_id, scope.establishment_id
         codes = [p.gift_card_code for p in request.payments if p.gift_card_code]
         subscription_ids = [p.subscription_id for p in request.payments if p.subscription_id]
-        async with self.db.read() as conn:
+        async with self.db.read(organization_id=org) as conn:
             # B07: the deposits of a merged client id are the kept record's.
             client_id = await merge_repository.resolve_read(conn, org, client_id)
             cards = await cards_repository.gift_cards_by_codes(conn, org, codes)
@@ -186,13 +186,13 @@ class DbTill:
         return TillState(cards, subscriptions, deposits, local_today(zone(timezone)))
 
     async def receipt(self, organization_id: str, receipt_id: str) -> Receipt:
-        async with self.db.read() as conn:
+        async with self.db.read(organization_id=organization_id) as conn:
             found = await till_repository.get_receipts(conn, organization_id, [receipt_id])
         return found[0]
 
     async def write(self, plan: CheckoutPlan, reservation_id: str, scope: Scope) -> Receipt:
         est = plan.establishment_id
-        async with self.db.write() as conn:
+        async with self.db.write(organization_id=scope.organization_id) as conn:
             written = await till_repository.write_checkout(
                 conn, plan, reservation_id, bool(plan.product_lines)
             )

@@ -81,7 +81,9 @@ class CheckoutRecovery:
         """One pass over the stale attempts; the number released and marked FAILED."""
         if self.ctx.signer is None:  # the process is still starting
             return 0
-        async with self.ctx.db.read() as conn:
+        # Across organizations: the scan only finds the stale attempts of every
+        # organization; each one is then recovered under its own organization.
+        async with self.ctx.db.read(across_organizations=True) as conn:
             stale = await till_repository.stale_attempts(conn, utcnow() - self.after)
         recovered = 0
         for attempt in stale:
@@ -101,7 +103,7 @@ class CheckoutRecovery:
     async def _recover(self, attempt: Attempt) -> int:
         org, est, key = attempt.organization_id, attempt.establishment_id, attempt.idempotency_key
         if attempt.state is AttemptState.PENDING:
-            async with self.ctx.db.write() as conn:
+            async with self.ctx.db.write(organization_id=org) as conn:
                 fenced = await till_repository.move_attempt(
                     conn,
                     org,
@@ -117,7 +119,7 @@ class CheckoutRecovery:
         # reservation of the session establishment.
         with scope_context(Scope(org, est, attempt.user_id or "checkout-recovery", Role.STAFF)):
             await self.stock.release(attempt.reservation_id)
-        async with self.ctx.db.write() as conn:
+        async with self.ctx.db.write(organization_id=org) as conn:
             done = await till_repository.move_attempt(
                 conn,
                 org,

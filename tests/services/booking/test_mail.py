@@ -334,7 +334,7 @@ async def _establishment(stack: Stack, org: str, est: str, staff: str) -> None:
     )
 
     async def timezone_known() -> bool:
-        async with stack.db.read() as session:
+        async with stack.db.read(organization_id=org) as session:
             tz = (
                 await session.execute(
                     select(known_establishments.c.timezone).where(
@@ -385,7 +385,7 @@ async def _book(
 
 
 async def _queue(stack: Stack, org: str) -> list[Any]:
-    async with stack.db.read() as session:
+    async with stack.db.read(organization_id=org) as session:
         rows = await session.execute(
             select(mail_queue)
             .where(mail_queue.c.organization_id == org)
@@ -417,7 +417,7 @@ async def _processed(stack: Stack, event_ids: list[str]) -> bool:
 
 
 async def _booked_event_ids(stack: Stack, org: str) -> list[str]:
-    async with stack.db.read() as session:
+    async with stack.db.read(organization_id=org) as session:
         rows = await session.execute(
             select(outbox.c.id).where(
                 outbox.c.organization_id == org, outbox.c.type == APPOINTMENT_BOOKED.name
@@ -429,7 +429,7 @@ async def _booked_event_ids(stack: Stack, org: str) -> list[str]:
 async def _due_now(stack: Stack, org: str, appointment_id: str, kind: str) -> None:
     """Let time pass for one mail: it is due now."""
     now = utcnow()
-    async with stack.db.write() as session:
+    async with stack.db.write(organization_id=org) as session:
         await session.execute(
             update(mail_queue)
             .where(

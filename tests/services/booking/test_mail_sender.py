@@ -108,13 +108,13 @@ async def _book(db: Database, org: str) -> str:
         subject=kind.subject(org, appointment.establishment_id),
         data=events_pb2.AppointmentBooked(appointment=appointment).SerializeToString(),
     )
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await queue.on_booked(session, event)
     return appointment.id
 
 
 async def _row(db: Database, org: str) -> Any:
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         return (
             await session.execute(select(mail_queue).where(mail_queue.c.organization_id == org))
         ).one()

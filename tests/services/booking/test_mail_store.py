@@ -87,19 +87,20 @@ async def _handle(db: Database, kind: EventType, org: str, appointment: Any) -> 
         APPOINTMENT_COMPLETED: (queue.on_completed, events_pb2.AppointmentCompleted),
     }[kind]
     event = _event(kind, org, appointment.establishment_id, handler[1](appointment=appointment))
-    async with db.write() as session:
+    # As the consumer runs it: under the event's organization.
+    async with db.write(organization_id=event.organization_id) as session:
         await handler[0](session, event)
 
 
 async def _rows(db: Database, org: str) -> dict[str, Any]:
     """The organization's queue by kind (one appointment per test)."""
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         rows = await session.execute(select(mail_queue).where(mail_queue.c.organization_id == org))
         return {r.kind: r for r in rows}
 
 
 async def _settings(db: Database, org: str, enabled: bool = True, hours: int = 24) -> None:
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await queue.save_settings(session, org, OrganizationMailSettings(enabled, hours))
 
 
@@ -170,7 +171,7 @@ async def test_R15_a_move_reschedules_the_same_reminder(db: Database) -> None:
     assert _close(rows["reminder"].due_at, utcnow()) and rows["reminder"].status == "pending"
 
     # A reminder already sent is not sent again after another move.
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await queue.mark_sent(session, rows["reminder"].id, "a@b.c", "s", "b")
     await _handle(db, APPOINTMENT_MOVED, org, _appointment(est, later, appointment.id))
     rows = await _rows(db, org)
@@ -196,7 +197,7 @@ async def test_R15_a_cancelled_or_completed_appointment_gets_nothing_more(
     appointment = _appointment(est, utcnow() + timedelta(days=2))
     await _handle(db, APPOINTMENT_BOOKED, org, appointment)
     rows = await _rows(db, org)
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await queue.mark_sent(session, rows["confirmation"].id, "a@b.c", "s", "b")
 
     await _handle(db, ending, org, appointment)
@@ -212,11 +213,11 @@ async def test_R15_a_cancelled_or_completed_appointment_gets_nothing_more(
 
 async def test_R15_settings_are_the_organization_s_with_defaults(db: Database) -> None:
     org = _id()
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         assert await queue.get_settings(session, org) == OrganizationMailSettings(True, 24)
     await _settings(db, org, enabled=False, hours=3)
     await _settings(db, org, enabled=False, hours=5)  # an update, not a second row
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         assert await queue.get_settings(session, org) == OrganizationMailSettings(False, 5)
         assert await queue.get_settings(session, _id()) == OrganizationMailSettings(True, 24)
     for hours in (0, 169):
@@ -239,7 +240,8 @@ async def test_R15_a_new_lead_time_reschedules_the_pending_reminders(db: Databas
 
 
 async def _claim(db: Database, now: datetime | None = None) -> queue.QueuedMail | None:
-    async with db.write() as session:
+    # As the sender claims: the next due mail of any organization.
+    async with db.write(across_organizations=True) as session:
         return await queue.claim_next(session, now or utcnow(), timedelta(seconds=60))
 
 
@@ -249,7 +251,7 @@ async def test_R15_two_replicas_never_claim_one_mail(db: Database) -> None:
     org, est = _id(), _id()
     for _ in range(20):
         await _handle(db, APPOINTMENT_BOOKED, org, _appointment(est, utcnow() + timedelta(days=2)))
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await session.execute(
             update(mail_queue)
             .where(mail_queue.c.organization_id == org)
@@ -280,7 +282,7 @@ async def test_R15_a_failed_attempt_waits_longer_each_time_and_stays_pending(
     assert mail is not None and mail.kind.value == "confirmation"
 
     for attempt in (1, 2, 3):
-        async with db.write() as session:
+        async with db.write(organization_id=org) as session:
             next_attempt = await queue.mark_failed(session, mail.id, "SMTPConnectError: down")
         assert _close(next_attempt, utcnow() + timedelta(seconds=2**attempt), 1)
         assert await _claim(db) is None  # not before its time
@@ -305,11 +307,11 @@ async def test_B11_a_mail_on_its_way_when_its_client_is_erased_keeps_nothing_of_
     await _handle(db, APPOINTMENT_BOOKED, org, appointment)
     mail = await _claim(db)
     assert mail is not None and mail.kind is queue.MailKind.CONFIRMATION
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await privacy_repository.erase(session, org, mail.client_id)
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await queue.mark_sent(session, mail.id, "ann@example.com", "Your cut", "Dear Ann")
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         row = (await session.execute(select(mail_queue).where(mail_queue.c.id == mail.id))).one()
     assert row.status == queue.MailStatus.SENT.value
     assert (row.recipient, row.subject, row.body) == (None, None, None)
@@ -318,8 +320,8 @@ async def test_B11_a_mail_on_its_way_when_its_client_is_erased_keeps_nothing_of_
     await _handle(db, APPOINTMENT_BOOKED, org, other)
     kept = await _claim(db)
     assert kept is not None
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await queue.mark_sent(session, kept.id, "bob@example.com", "Your cut", "Dear Bob")
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         row = (await session.execute(select(mail_queue).where(mail_queue.c.id == kept.id))).one()
     assert (row.recipient, row.status) == ("bob@example.com", queue.MailStatus.SENT.value)

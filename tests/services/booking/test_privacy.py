@@ -77,7 +77,7 @@ async def _seed(db: Database, org: str, est: str, client_id: str) -> dict[str, s
     now = utcnow()
     start = now + timedelta(days=3)
     ids = {"appointment": new_id(), "sent": new_id(), "pending": new_id()}
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         await conn.execute(
             appointments.insert().values(
                 id=ids["appointment"],

@@ -687,18 +687,18 @@ async def test_R26_tokens_are_stored_hashed_one_per_client_and_establishment(
     tokens = [model.new_manage_token() for _ in range(12)]
 
     async def issue(est: str, token: str) -> repository.IssuedToken:
-        async with db.write() as session:
+        async with db.write(organization_id=org) as session:
             return await repository.issue_token(session, org, est, client, model.hash_token(token))
 
     async def client_of(est: str, token: str) -> str | None:
-        async with db.read() as session:
+        async with db.read(organization_id=org) as session:
             return await repository.token_client(session, org, est, model.hash_token(token))
 
     first = await issue(a, tokens[0])
     in_b = await issue(b, tokens[1])
     # Ten bookings of one client at once: one token stands, none fails.
     await asyncio.gather(*(issue(a, t) for t in tokens[2:]))
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         rows = (await session.execute(manage_tokens.select())).all()
 
     assert (first.previous_hash, in_b.previous_hash) == (None, None)
@@ -713,7 +713,7 @@ async def test_R26_tokens_are_stored_hashed_one_per_client_and_establishment(
     # A failed booking's token is withdrawn: the previous one works again.
     current = tokens[2:][owners.index(client)]
     replacement = await issue(a, tokens[0])
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await repository.withdraw_token(session, org, a, client, replacement)
     assert replacement.previous_hash == model.hash_token(current)
     assert await client_of(a, current) == client
@@ -723,13 +723,13 @@ async def test_R26_tokens_are_stored_hashed_one_per_client_and_establishment(
 async def test_R26_an_appointment_that_has_begun_is_not_cancelled_online(db: Database) -> None:
     org, est, staff = _id(), _id(), _id()
     start = utcnow() + timedelta(hours=1)
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         booked = await repository.book(
             session, org, est, _id(), _id(), [staff], start, start + timedelta(hours=1)
         )
 
     async def cancel(after: datetime, client_id: str | None = None) -> Any:
-        async with db.write() as session:
+        async with db.write(organization_id=org) as session:
             return await repository.cancel(
                 session,
                 org,

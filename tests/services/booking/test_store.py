@@ -43,7 +43,7 @@ def _tomorrow(hour: int) -> datetime:
 async def _book(
     db: Database, org: str, est: str, staff: list[str], start: datetime, minutes: int = 60
 ) -> Appointment:
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         return await repository.book(
             session, org, est, _id(), _id(), staff, start, start + timedelta(minutes=minutes)
         )
@@ -74,7 +74,7 @@ async def test_B09_concurrent_bookings_of_one_person_in_two_establishments_one_w
         isinstance(e, DomainError) and (e.code, e.field) == (ErrorCode.SLOT_TAKEN, "start")
         for e in refused
     )
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         busy = await repository.busy_times(session, org, [staff], start, start + timedelta(days=1))
     assert len(busy[staff]) == 1
 
@@ -108,7 +108,7 @@ async def test_B09_cancelled_appointments_do_not_hold_the_slot(db: Database) -> 
     start = _tomorrow(10)
     first = await _book(db, org, a, [staff], start)
 
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         cancelled = await repository.cancel(session, org, a, first.id)
     again = await _book(db, org, a, [staff], start)
 
@@ -120,7 +120,7 @@ async def test_of_two_concurrent_cancels_one_conflicts(db: Database) -> None:
     booked = await _book(db, org, a, [staff], _tomorrow(11))
 
     async def cancel() -> Appointment:
-        async with db.write() as session:
+        async with db.write(organization_id=org) as session:
             return await repository.cancel(session, org, a, booked.id)
 
     results = await asyncio.gather(*(cancel() for _ in range(5)), return_exceptions=True)
@@ -137,7 +137,7 @@ async def test_another_establishment_or_organization_cannot_cancel(db: Database)
 
     for other_org, est in [(org, b), (_id(), a)]:
         with pytest.raises(DomainError) as caught:
-            async with db.write() as session:
+            async with db.write(organization_id=other_org) as session:
                 await repository.cancel(session, other_org, est, booked.id)
         assert (caught.value.code, caught.value.field) == (ErrorCode.NOT_FOUND, "id")
 
@@ -146,7 +146,7 @@ async def test_the_establishment_event_gives_the_timezone_even_after_a_scope_rem
     db: Database,
 ) -> None:
     org, a, b = _id(), _id(), _id()
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         await tenancy_replica.remember(session, known_establishments, org, a)
 
     for est in (a, b):
@@ -163,10 +163,10 @@ async def test_the_establishment_event_gives_the_timezone_even_after_a_scope_rem
                 organization_id=org, establishment_id=est, timezone="Europe/London"
             ).SerializeToString(),
         )
-        async with db.write() as session:
+        async with db.write(organization_id=event.organization_id) as session:
             await on_establishment_created(session, event)
 
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         zones = [await repository.establishment_timezone(session, org, e) for e in (a, b)]
         unknown = await repository.establishment_timezone(session, org, _id())
     assert zones == ["Europe/London", "Europe/London"]

@@ -163,7 +163,7 @@ async def _eventually(check: Callable[[], Awaitable[T]], timeout: float = 15.0) 
 
 
 async def _count(catalog: Catalog, org: str, service_id: str) -> int:
-    async with catalog.db.read() as session:
+    async with catalog.db.read(organization_id=org) as session:
         return await repository.future_appointments(session, org, service_id)
 
 
@@ -249,7 +249,7 @@ async def test_B05_a_cancelled_appointment_no_longer_counts_and_is_not_resurrect
     await _publish(catalog.nats_url, again)
     await _settled(catalog, org)
     assert await _count(catalog, org, cut.id) == 0
-    async with catalog.db.read() as session:
+    async with catalog.db.read(organization_id=org) as session:
         applied = (
             await session.execute(
                 select(processed_events.c.event_id).where(
@@ -330,7 +330,7 @@ async def test_B05_events_out_of_order_end_in_the_latest_state(catalog: Catalog)
     await _settled(catalog, org)
     assert await _count(catalog, org, cut.id) == 0
     assert await _count(catalog, org, colour.service.id) == 1
-    async with catalog.db.read() as session:
+    async with catalog.db.read(organization_id=org) as session:
         rows = {
             r.appointment_id: r
             for r in await session.execute(

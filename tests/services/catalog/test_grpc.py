@@ -190,7 +190,8 @@ async def _outbox_count(catalog: Catalog, event_type: str | None = None) -> int:
     query = select(func.count()).select_from(outbox)
     if event_type:
         query = query.where(outbox.c.type == event_type)
-    async with catalog.db.read() as session:
+    # Every organization's events in the test's database.
+    async with catalog.db.read(across_organizations=True) as session:
         return int((await session.execute(query)).scalar_one())
 
 
@@ -487,7 +488,7 @@ async def test_B05_a_service_deleted_30_days_ago_cannot_be_restored(catalog: Cat
         await catalog.stub.DeleteService(
             catalog_pb2.DeleteServiceRequest(id=service.id), metadata=md, timeout=5
         )
-    async with catalog.db.write() as session:
+    async with catalog.db.write(organization_id=org) as session:
         for service, days in ((cut, 30), (perm, 29)):
             await session.execute(
                 update(services)
@@ -673,7 +674,7 @@ async def test_R05_a_price_in_another_establishment_needs_the_right(catalog: Cat
         )
     )
     assert (unknown.code, unknown.field) == (ErrorCode.NOT_FOUND, "establishmentId")
-    async with catalog.db.read() as session:
+    async with catalog.db.read(across_organizations=True) as session:
         rows = (await session.execute(select(func.count()).select_from(product_prices))).scalar()
     assert rows == 0 and await _outbox_count(catalog) == events_before
 

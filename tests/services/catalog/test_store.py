@@ -56,23 +56,24 @@ async def test_R11_a_new_establishment_gets_every_service_once_deleted_ones_incl
 ) -> None:
     org, other_org, a, d = _id(), _id(), _id(), _id()
     new = model.check_new_service("Cut", "Hair", "40", 30, None, True)
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         cut = await repository.create_service(session, org, new, [a])
         perm = await repository.create_service(session, org, new, [a])
-        theirs = await repository.create_service(session, other_org, new, [_id()])
         await repository.mark_deleted(session, org, perm, utcnow())
         await repository.update_settings(
             session, org, a, cut, model.check_overrides("45", None, None, None)
         )
+    async with db.write(organization_id=other_org) as session:
+        theirs = await repository.create_service(session, other_org, new, [_id()])
     handle = tenancy_replica.on_establishment_created(
         known_establishments, then=repository.add_establishment
     )
     for _ in range(2):  # a redelivery, or the same establishment announced twice
-        async with db.write() as session:
+        async with db.write(organization_id=org) as session:
             await handle(session, _established(org, d))
             await handle(session, _established(org, a))
 
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         rows = (
             await session.execute(
                 select(

@@ -241,7 +241,7 @@ async def test_R10_a_redelivered_event_applies_once(clients: Clients) -> None:
     await _eventually(in_b)
 
     async def history() -> tuple[int, datetime]:
-        async with clients.db.read() as session:
+        async with clients.db.read(organization_id=org) as session:
             processed = (
                 await session.execute(
                     select(func.count())
@@ -287,7 +287,8 @@ async def test_R10_an_appointment_of_a_client_not_in_the_organization_is_ignored
     # The consumer goes on past both (the marker arrives), handled (not failing and
     # retried), and records nothing for them.
     await _settled(clients, org)
-    async with clients.db.read() as session:
+    # Across organizations: neither event left a row, in whichever organization.
+    async with clients.db.read(across_organizations=True) as session:
         handled = (
             await session.execute(
                 select(processed_events.c.event_id).where(

@@ -183,7 +183,7 @@ async def _settled(clients: Clients, org: str) -> None:
 
 
 async def _credits(clients: Clients, org: str) -> int:
-    async with clients.db.read() as session:
+    async with clients.db.read(organization_id=org) as session:
         return int(
             (
                 await session.execute(
@@ -429,7 +429,7 @@ async def test_receipts_without_points_credit_nothing(clients: Clients) -> None:
     assert await _points(clients, org, a, ann) == 0
     assert await _credits(clients, org) == 1  # the marker's
     # Handled once each, not retried until given up.
-    async with clients.db.read() as session:
+    async with clients.db.read(organization_id=org) as session:
         handled = (
             await session.execute(
                 select(processed_events.c.event_id).where(

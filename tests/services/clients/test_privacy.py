@@ -112,7 +112,7 @@ async def test_B11_export_then_erase_anonymises_once_with_one_event(clients: Cli
     assert after["loyaltyCards"][0]["id"] == card.id  # history links stay
     assert b"Ann" not in orjson.dumps(after) and b"Peeters" not in orjson.dumps(after)
 
-    async with clients.db.read() as conn:
+    async with clients.db.read(organization_id=org) as conn:
         rows = (
             await conn.execute(
                 select(outbox.c.type, outbox.c.payload).where(outbox.c.organization_id == org)

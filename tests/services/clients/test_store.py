@@ -38,7 +38,7 @@ async def _create(
     email: str | None = None,
     phone: str | None = None,
 ) -> model.Client:
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         return await repository.create(
             session, org, est, model.check_new(first, last, email, phone)
         )
@@ -53,7 +53,7 @@ async def test_R01_another_organization_reads_nothing_by_id_search_or_listing(
 ) -> None:
     org_a, org_b = _org(), _org()
     ann = await _create(db, org_a, "est-a", "Ann", "Peeters", "ann@example.com", "+32470123456")
-    async with db.read() as session:
+    async with db.read(organization_id=org_b) as session:
         assert await repository.get_many(session, org_b, [ann.id]) == []
         for terms in ([], ["ann"], ["ann@example.com"], ["0470123456"]):
             page = await repository.list_page(
@@ -65,12 +65,12 @@ async def test_R01_another_organization_reads_nothing_by_id_search_or_listing(
         )
         assert page.clients == []
     with pytest.raises(DomainError) as caught:
-        async with db.write() as session:
+        async with db.write(organization_id=org_b) as session:
             await repository.update_fields(
                 session, org_b, "est-b", ann.id, model.check_update("Eve", None, None, None)
             )
     assert caught.value.code is ErrorCode.NOT_FOUND
-    async with db.read() as session:
+    async with db.read(organization_id=org_a) as session:
         [still] = await repository.get_many(session, org_a, [ann.id])
     assert still.first_name == "Ann"
 
@@ -81,11 +81,11 @@ async def test_R10_one_file_for_every_establishment_listed_per_establishment(
     org = _org()
     ann = await _create(db, org, "est-a", "Ann", "Peeters")
     bob = await _create(db, org, "est-b", "Bob", "Maes")
-    async with db.write() as session:  # Ann's record changed while working in B
+    async with db.write(organization_id=org) as session:  # Ann's record changed while working in B
         await repository.update_fields(
             session, org, "est-b", ann.id, model.check_update(None, None, "ann@example.com", None)
         )
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         everyone = await repository.list_page(
             session, org, first=50, after=None, terms=[], establishment_id=None
         )
@@ -108,7 +108,7 @@ async def test_search_by_name_email_and_phone(db: Database) -> None:
     await _create(db, org, "e", "Bob", "100%_Real", None, None)
 
     async def found(search: str) -> list[str]:
-        async with db.read() as session:
+        async with db.read(organization_id=org) as session:
             page = await repository.list_page(
                 session,
                 org,
@@ -139,7 +139,7 @@ async def test_cursor_pagination_visits_every_client_once(db: Database) -> None:
     after = None
     pages = 0
     while True:
-        async with db.read() as session:
+        async with db.read(organization_id=org) as session:
             page = await repository.list_page(
                 session, org, first=20, after=after, terms=[], establishment_id=None
             )
@@ -169,7 +169,7 @@ async def test_concurrent_updates_of_one_client_all_land(db: Database) -> None:
     ann = await _create(db, org, "e", "Ann", "Peeters")
 
     async def rename(i: int) -> None:
-        async with db.write() as session:
+        async with db.write(organization_id=org) as session:
             await repository.update_fields(
                 session, org, "e", ann.id, model.check_update(f"Ann{i}", None, None, None)
             )
@@ -179,7 +179,7 @@ async def test_concurrent_updates_of_one_client_all_land(db: Database) -> None:
 
     from services.clients.store.tables import clients
 
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         version = (
             await session.execute(select(clients.c.version).where(clients.c.id == ann.id))
         ).scalar_one()

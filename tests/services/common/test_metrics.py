@@ -105,7 +105,7 @@ async def test_service_metrics_rpcs_outbox_consumer_lag_and_pool(
             # The relay stopped, an event stays in the outbox: backlog and age.
             assert process.ctx.relay is not None
             await process.ctx.relay.stop()
-            async with process.db.write() as conn:
+            async with process.db.write(organization_id=org) as conn:
                 await record_event(
                     conn,
                     outbox,

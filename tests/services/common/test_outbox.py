@@ -50,7 +50,7 @@ def _scope() -> Scope:
 
 
 async def _write_event(db: Database, scope: Scope, name: str = "Ann") -> str:
-    async with db.write() as session:
+    async with db.write(organization_id=scope.organization_id) as session:
         return await record_event(
             session,
             outbox,
@@ -204,7 +204,7 @@ async def test_a_poison_message_is_terminated_not_retried(
 async def test_an_event_of_a_rolled_back_change_is_never_published(db: Database) -> None:
     scope = _scope()
     with pytest.raises(RuntimeError):
-        async with db.write() as session:
+        async with db.write(organization_id=scope.organization_id) as session:
             await record_event(
                 session,
                 outbox,
@@ -214,7 +214,7 @@ async def test_an_event_of_a_rolled_back_change_is_never_published(db: Database)
                 establishment_id=scope.establishment_id,
             )
             raise RuntimeError("the change failed")
-    async with db.read() as session:
+    async with db.read(organization_id=scope.organization_id) as session:
         assert (await session.execute(select(func.count()).select_from(outbox))).scalar_one() == 0
 
 

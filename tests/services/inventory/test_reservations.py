@@ -213,7 +213,7 @@ async def _publish(nats_url: str, *events: Event) -> None:
 
 
 async def _status(stack: Stack, org: str, est: str, reservation_id: str) -> str | None:
-    async with stack.db.read() as session:
+    async with stack.db.read(organization_id=org) as session:
         return (
             await session.execute(
                 select(stock_reservations.c.status).where(

@@ -36,25 +36,25 @@ def _id() -> str:
 async def _change(
     db: Database, org: str, est: str, product: str, delta: int, reason: Reason = Reason.CORRECTION
 ) -> StockChange:
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         return await repository.change_stock(session, org, est, product, delta, reason, "user")
 
 
 async def _transfer(
     db: Database, org: str, source: str, target: str, product: str, quantity: int
 ) -> Transfer:
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         return await repository.transfer(session, org, source, target, product, quantity, "u")
 
 
 async def _level(db: Database, org: str, est: str, product: str) -> int:
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         [level] = await repository.get_levels(session, org, est, [product])
     return level.quantity
 
 
 async def _total(db: Database, org: str, est: str, product: str) -> int:
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         return await repository.movement_total(session, org, est, product)
 
 
@@ -84,7 +84,7 @@ async def test_R20_stock_is_per_establishment(db: Database) -> None:
     assert change.movement.delta == 10 and change.movement.reason is Reason.DELIVERY
     assert await _level(db, org, a, shampoo) == 5
     assert await _level(db, org, b, shampoo) == 30
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         levels = await repository.get_levels(session, org, a, [shampoo, "never-stocked"])
     assert [(lv.product_id, lv.quantity) for lv in levels] == [(shampoo, 5), ("never-stocked", 0)]
 
@@ -94,7 +94,7 @@ async def test_R01_another_organization_reads_and_changes_only_its_own_stock(db:
     await _change(db, org_a, est, product, 5, Reason.DELIVERY)
     # The same establishment and product ids under another organization are another level.
     assert await _level(db, org_b, est, product) == 0
-    async with db.read() as session:
+    async with db.read(organization_id=org_b) as session:
         assert await repository.list_movements(session, org_b, est, product, 100) == []
     with pytest.raises(DomainError) as caught:
         await _change(db, org_b, est, product, -1, Reason.SALE)
@@ -109,7 +109,7 @@ async def test_R20_a_change_below_zero_writes_nothing(db: Database) -> None:
         await _change(db, org, est, product, -3, Reason.SALE)
     assert caught.value.code is ErrorCode.OUT_OF_STOCK and caught.value.field == "delta"
     assert await _level(db, org, est, product) == 2
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         movements = await repository.list_movements(session, org, est, product, 100)
     assert [m.delta for m in movements] == [2]
     # A product never stocked cannot be sold either, and gets no level row from trying.
@@ -132,7 +132,7 @@ async def test_movements_newest_first_and_limited(db: Database) -> None:
     org, est, product = _id(), _id(), _id()
     for delta in (1, 2, 3, 4):
         await _change(db, org, est, product, delta, Reason.DELIVERY)
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         movements = await repository.list_movements(session, org, est, product, 3)
     assert [m.delta for m in movements] == [4, 3, 2]
     assert all(m.user_id == "user" and m.at.tzinfo is not None for m in movements)
@@ -154,7 +154,7 @@ async def test_R20_thirty_concurrent_sales_of_the_last_five_units_sell_exactly_f
     assert _all_out_of_stock(failed, "delta")
     assert sorted(c.level.quantity for c in done) == [0, 1, 2, 3, 4]
     assert await _level(db, org, est, product) == 0
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         sales = (
             await session.execute(
                 select(func.count(), func.sum(stock_movements.c.delta)).where(
@@ -211,7 +211,7 @@ async def test_B02_concurrent_transfers_both_ways_never_go_negative_and_always_a
     assert level_a == 10 - 2 * a_to_b + 3 * b_to_a
     assert level_a == await _total(db, org, a, product)
     assert level_b == await _total(db, org, b, product)
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         pairs = (
             await session.execute(
                 select(
@@ -233,7 +233,7 @@ async def _adjust_once(
 ) -> bytes:
     """What AdjustStock does with a key, in one transaction: take the key, or answer the
     stored response of the request that took it."""
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         stored = await repository.claim_idempotency_key(session, org, est, key, request_hash)
         if stored is not None:
             return stored
@@ -254,7 +254,7 @@ async def test_concurrent_requests_with_one_idempotency_key_apply_once(db: Datab
 
     assert len(set(responses)) == 1  # every caller gets the first one's answer
     assert await _level(db, org, est, product) == 4
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         movements = await repository.list_movements(session, org, est, product, 100)
     assert len(movements) == 1
     assert responses[0] == f"{movements[0].id}:4".encode()
@@ -274,10 +274,10 @@ async def test_an_idempotency_key_is_per_establishment_and_bound_to_its_request(
     assert await _level(db, org, a, product) == 4
     # A change that fails releases its key: the same key may be used again.
     with pytest.raises(DomainError):
-        async with db.write() as session:
+        async with db.write(organization_id=org) as session:
             assert await repository.claim_idempotency_key(session, org, a, "k2", "h") is None
             await repository.change_stock(session, org, a, product, -99, Reason.SALE, "u")
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         keys = (
             await session.execute(
                 select(stock_idempotency.c.key).where(

@@ -312,7 +312,7 @@ async def test_R24_an_expired_subscription_is_refused(shop: Shop) -> None:
     # Valid through its last day...
     await checkout(shop, s.in_a(), [(s.cheap, "", 1)], [(SUBSCRIPTION, "10", "", sub.id)])
     # ...and no longer once that day is over (moved back rather than waiting for midnight).
-    async with shop.payments_db.write() as conn:
+    async with shop.payments_db.write(organization_id=s.org) as conn:
         await conn.execute(
             update(subscriptions)
             .where(subscriptions.c.id == sub.id)

@@ -495,7 +495,7 @@ async def test_the_recovery_worker_releases_a_checkout_that_never_finished(
         metadata=s.in_a(),
         timeout=5,
     )
-    async with shop.payments_db.write() as conn:
+    async with shop.payments_db.write(organization_id=s.org) as conn:
         await conn.execute(
             checkout_attempts.insert().values(
                 id=new_key(),
@@ -517,7 +517,7 @@ async def test_the_recovery_worker_releases_a_checkout_that_never_finished(
         assert await stock(shop, s.in_a(), s.shampoo) == 10
 
     await eventually(released, timeout=20)
-    async with shop.payments_db.read() as conn:
+    async with shop.payments_db.read(organization_id=s.org) as conn:
         state = (
             await conn.execute(
                 select(checkout_attempts.c.state).where(
@@ -653,7 +653,7 @@ async def test_a_repeat_of_a_checkout_still_in_flight_waits_then_asks_to_retry(s
         apply_deposits=False,
         idempotency_key=key,
     ).request_hash()
-    async with shop.payments_db.write() as conn:
+    async with shop.payments_db.write(organization_id=s.org) as conn:
         await conn.execute(
             checkout_attempts.insert().values(
                 id=new_key(),
@@ -675,7 +675,7 @@ async def test_a_repeat_of_a_checkout_still_in_flight_waits_then_asks_to_retry(s
 
     assert caught.value.code() is grpc.StatusCode.UNAVAILABLE
     assert await shop.count(receipts, s.org) == 0
-    async with shop.payments_db.read() as conn:
+    async with shop.payments_db.read(organization_id=s.org) as conn:
         row = (
             await conn.execute(
                 select(checkout_attempts.c.state, checkout_attempts.c.reservation_id).where(

@@ -130,7 +130,7 @@ class FailingTill(DbTill):
     """The real write, made to raise inside its transaction after every statement ran."""
 
     async def write(self, plan: CheckoutPlan, reservation_id: str, scope: Scope) -> Receipt:
-        async with self.db.write() as conn:
+        async with self.db.write(organization_id=scope.organization_id) as conn:
             await till_repository.write_checkout(conn, plan, reservation_id, True)
             raise RuntimeError("the database went away")
 
@@ -201,7 +201,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
     )
     # A card sold in B (50), a subscription of A (2 visits), a deposit paid in B (15): the
     # default checkout in A (40 + 2 x 12.50 = 65) uses all three and 20 cash.
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         card, _ = await cards_repository.issue_gift_card(
             conn,
             org,
@@ -225,7 +225,7 @@ async def world(database_url: str) -> AsyncIterator[World]:
 
 
 async def _count(db: Database, table: Any, org: str) -> int:
-    async with db.read() as conn:
+    async with db.read(organization_id=org) as conn:
         return int(
             (
                 await conn.execute(
@@ -245,7 +245,7 @@ async def _untouched(w: World, balance: str = "50.00", visits: int = 2) -> None:
     and the deposit as they were, the stock back."""
     assert await _count(w.db, receipts, w.org) == 0
     assert await _count(w.db, settlements, w.org) == 0
-    async with w.db.read() as conn:
+    async with w.db.read(organization_id=w.org) as conn:
         counter = (
             await conn.execute(
                 select(receipt_counters.c.last_number).where(
@@ -304,7 +304,7 @@ async def test_R28_the_saga_reserves_writes_once_and_answers_a_repeat_from_the_r
     assert w.stock.levels == {"prod": 8}
     assert await _attempt_state(w) is AttemptState.DONE
     # B08: the card was sold in B and redeemed in A: B owes A 20.
-    async with w.db.read() as conn:
+    async with w.db.read(organization_id=w.org) as conn:
         [owed] = await cards_repository.settlement_report(
             conn,
             w.org,
@@ -385,7 +385,7 @@ async def test_R14_a_gift_card_spent_meanwhile_fails_the_write_and_releases_the_
     w = world
 
     async def spend_elsewhere() -> None:
-        async with w.db.write() as conn:
+        async with w.db.write(organization_id=w.org) as conn:
             await conn.execute(
                 update(gift_cards)
                 .where(gift_cards.c.code == w.card_code)
@@ -409,7 +409,7 @@ async def test_R24_a_subscription_used_up_meanwhile_fails_the_write_and_releases
     w = world
 
     async def use_elsewhere() -> None:
-        async with w.db.write() as conn:
+        async with w.db.write(organization_id=w.org) as conn:
             await conn.execute(
                 update(subscriptions)
                 .where(subscriptions.c.id == w.subscription_id)
@@ -432,7 +432,7 @@ async def test_R17_a_deposit_applied_meanwhile_fails_the_write(world: World) -> 
     async def apply_elsewhere() -> None:
         from services.payments.store.tables import deposits
 
-        async with w.db.write() as conn:
+        async with w.db.write(organization_id=w.org) as conn:
             await conn.execute(
                 update(deposits).where(deposits.c.id == w.deposit_id).values(status="REFUNDED")
             )
@@ -546,6 +546,6 @@ async def test_ten_identical_checkouts_at_once_write_one_receipt_and_reserve_onc
     assert len(w.stock.reserved()) == 1 and w.stock.levels == {"prod": 8}
     assert await _count(w.db, receipts, w.org) == 1
     assert await _count(w.db, checkout_attempts, w.org) == 1
-    async with w.db.read() as conn:
+    async with w.db.read(organization_id=w.org) as conn:
         card = await cards_repository.gift_card_by_code(conn, w.org, w.card_code)
     assert card.balance == Decimal("30.00")

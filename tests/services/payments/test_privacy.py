@@ -78,7 +78,7 @@ async def _publish_erased(nats_url: str, org: str, est: str, client_id: str) -> 
 async def _seed(db: Database, org: str, est: str, client_id: str) -> dict[str, str]:
     now = utcnow()
     ids = {k: new_id() for k in ("receipt", "deposit", "card", "subscription")}
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         await conn.execute(
             t.deposits.insert().values(
                 id=ids["deposit"],

@@ -132,7 +132,7 @@ async def _refresh(till: Till, md: Metadata, payment_id: str) -> payments_pb2.De
 
 async def _events(till: Till, org: str, kind: str) -> list[tuple[str | None, bytes]]:
     """The events the service recorded (what its relay publishes): establishment, body."""
-    async with till.ctx.db.read() as conn:
+    async with till.ctx.db.read(organization_id=org) as conn:
         rows = await conn.execute(
             select(outbox.c.establishment_id, outbox.c.payload)
             .where(outbox.c.organization_id == org, outbox.c.type == kind)
@@ -142,7 +142,7 @@ async def _events(till: Till, org: str, kind: str) -> list[tuple[str | None, byt
 
 
 async def _count(till: Till, table: Any, org: str) -> int:
-    async with till.ctx.db.read() as conn:
+    async with till.ctx.db.read(organization_id=org) as conn:
         return int(
             (
                 await conn.execute(
@@ -156,7 +156,7 @@ async def _pending_deposit(till: Till, org: str, est: str, amount: str = "12.50"
     """A deposit as RecordDeposit writes it when the establishment has a connection:
     PENDING, committed before the provider is asked."""
     deposit_id = _id()
-    async with till.ctx.db.write() as conn:
+    async with till.ctx.db.write(organization_id=org) as conn:
         await conn.execute(
             deposits.insert().values(
                 id=deposit_id,
@@ -173,7 +173,7 @@ async def _pending_deposit(till: Till, org: str, est: str, amount: str = "12.50"
 
 
 async def _deposit_status(till: Till, org: str, deposit_id: str) -> str:
-    async with till.ctx.db.read() as conn:
+    async with till.ctx.db.read(organization_id=org) as conn:
         return str(
             (
                 await conn.execute(
@@ -283,7 +283,7 @@ async def test_R32_connecting_checks_the_key_with_mollie_and_never_shows_it(
     assert [est for est, _ in events] == [a]
     assert key.encode() not in events[0][1]
     assert events_pb2.ProviderConnected.FromString(events[0][1]).connection == connected
-    async with till.ctx.db.read() as conn:
+    async with till.ctx.db.read(organization_id=org) as conn:
         stored = (
             await conn.execute(
                 select(provider_connections.c.api_key_encrypted).where(
@@ -442,7 +442,7 @@ async def test_R32_a_deposit_is_paid_through_its_appointments_establishment(
         "webhookUrl": f"{PUBLIC_URL}/webhooks/mollie/{org}",
         "metadata": {"deposit_id": deposit_id, "organization_id": org},
     }
-    async with till.ctx.db.read() as conn:
+    async with till.ctx.db.read(organization_id=org) as conn:
         row = (
             await conn.execute(
                 select(provider_payments).where(provider_payments.c.organization_id == org)

@@ -173,7 +173,7 @@ async def _receipt(
     product line per quantity in `products`."""
     receipt_id = _id()
     number = next(_numbers)
-    async with till.ctx.db.write() as conn:
+    async with till.ctx.db.write(organization_id=org) as conn:
         await conn.execute(
             receipts.insert().values(
                 id=receipt_id,
@@ -262,7 +262,7 @@ async def _known(till: Till, org: str, *establishments: str) -> None:
     """The establishments' tenancy events have been applied."""
 
     async def check() -> None:
-        async with till.ctx.db.read() as conn:
+        async with till.ctx.db.read(organization_id=org) as conn:
             zones = await reports_repository.establishments(conn, org)
         assert set(establishments) <= set(zones)
 
@@ -520,13 +520,13 @@ async def test_the_projection_applies_events_once_in_any_order(db: Database) -> 
     cancelled = fact("cancelled", AppointmentStatus.CANCELLED, t0 + timedelta(minutes=2), moved_to)
     # Out of order: moved first, then booked (older), then cancelled twice, then moved again.
     changes = []
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         for f in (moved, booked, cancelled, cancelled, moved):
             changes.append(await reports_repository.record_appointment(conn, org, f))
     # The second cancelled (a re-publish: the consumer drops a redelivery by its event id
     # before this) rewrites the same values; the older move never comes back.
     assert changes == [True, False, True, True, False]
-    async with db.read() as conn:
+    async with db.read(organization_id=org) as conn:
         row = (
             await conn.execute(
                 select(provider_tables.report_appointments).where(

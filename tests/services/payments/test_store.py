@@ -38,14 +38,14 @@ def _id() -> str:
 async def _record(
     db: Database, org: str, est: str, appointment: str, client: str, amount: str
 ) -> tuple[Deposit, bool]:
-    async with db.write() as session:
+    async with db.write(organization_id=org) as session:
         return await repository.record_deposit(
             session, org, est, appointment, client, Decimal(amount)
         )
 
 
 async def _count(db: Database, org: str, appointment: str) -> int:
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         return (
             await session.execute(
                 select(func.count()).where(
@@ -64,7 +64,7 @@ async def test_R17_a_deposit_is_listed_in_its_establishment_only(db: Database) -
     deposit, created = await _record(db, org, a, appointment, client, "12.50")
     assert created and deposit.status is DepositStatus.PAID
     assert (deposit.establishment_id, deposit.amount) == (a, Decimal("12.50"))
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         in_a = await repository.list_client_deposits(session, org, a, [client])
         in_b = await repository.list_client_deposits(session, org, b, [client])
         found = await repository.get_by_appointments(session, org, [appointment])
@@ -83,7 +83,7 @@ async def test_a_repeat_answers_the_first_deposit_and_a_conflict_writes_nothing(
         await _record(db, org, a, appointment, client, "11.00")
     assert (caught.value.code, caught.value.field) == (ErrorCode.CONFLICT, "deposit")
     assert await _count(db, org, appointment) == 1
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         assert await repository.get_by_appointments(session, org, [appointment]) == [first]
 
 
@@ -92,13 +92,13 @@ async def test_R01_another_organization_sees_nothing_and_has_its_own_appointment
 ) -> None:
     org, other, est, appointment, client = _id(), _id(), _id(), _id(), _id()
     ours, _ = await _record(db, org, est, appointment, client, "10.00")
-    async with db.read() as session:
+    async with db.read(organization_id=other) as session:
         assert await repository.get_by_appointments(session, other, [appointment]) == []
         assert await repository.list_client_deposits(session, other, est, [client]) == []
     # The same ids under another organization are another appointment: no conflict.
     theirs, created = await _record(db, other, est, appointment, client, "99.00")
     assert created and theirs.id != ours.id
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         assert await repository.get_by_appointments(session, org, [appointment]) == [ours]
 
 
@@ -107,7 +107,7 @@ async def test_batch_read_in_the_order_asked_and_client_list_newest_first(db: Da
     first, _ = await _record(db, org, a, "appt-1", client, "1.00")
     second, _ = await _record(db, org, a, "appt-2", client, "2.00")
     in_b, _ = await _record(db, org, b, "appt-3", client, "3.00")
-    async with db.read() as session:
+    async with db.read(organization_id=org) as session:
         found = await repository.get_by_appointments(
             session, org, ["appt-3", "none", "appt-1", "appt-2"]
         )
@@ -146,7 +146,7 @@ async def test_the_database_refuses_a_second_deposit_for_an_appointment(db: Data
     await _record(db, org, est, appointment, _id(), "10.00")
     deposit, _ = await _record(db, org, est, _id(), _id(), "10.00")
     with pytest.raises(IntegrityError, match=r"(?i)unique"):
-        async with db.write() as session:
+        async with db.write(organization_id=org) as session:
             await session.execute(
                 deposits.insert().values(
                     id=_id(),

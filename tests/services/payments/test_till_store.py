@@ -55,7 +55,7 @@ async def test_the_migrations_run_twice_without_harm(db: Database) -> None:
 
 async def _card(db: Database, org: str, est: str, balance: str = "10.00") -> str:
     card_id = _id()
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         await conn.execute(
             gift_cards.insert().values(
                 id=card_id,
@@ -78,7 +78,7 @@ async def test_R14_the_database_refuses_a_negative_gift_card_balance(db: Databas
     org, est = _id(), _id()
     card = await _card(db, org, est, "10.00")
     with pytest.raises(IntegrityError):
-        async with db.write() as conn:
+        async with db.write(organization_id=org) as conn:
             await conn.execute(
                 update(gift_cards)
                 .where(gift_cards.c.id == card)
@@ -88,7 +88,7 @@ async def test_R14_the_database_refuses_a_negative_gift_card_balance(db: Databas
 
 async def test_R24_the_database_refuses_a_negative_visit_count(db: Database) -> None:
     org, est, sub = _id(), _id(), _id()
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         await conn.execute(
             subscriptions.insert().values(
                 id=sub,
@@ -105,7 +105,7 @@ async def test_R24_the_database_refuses_a_negative_visit_count(db: Database) -> 
             )
         )
     with pytest.raises(IntegrityError):
-        async with db.write() as conn:
+        async with db.write(organization_id=org) as conn:
             await conn.execute(
                 update(subscriptions)
                 .where(subscriptions.c.id == sub)
@@ -132,8 +132,8 @@ async def test_R28_the_database_refuses_a_receipt_number_twice(db: Database) -> 
             "created_at": utcnow(),
         }
 
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         await conn.execute(receipts.insert().values(**row("k1")))
     with pytest.raises(IntegrityError):
-        async with db.write() as conn:
+        async with db.write(organization_id=org) as conn:
             await conn.execute(receipts.insert().values(**row("k2")))

@@ -68,7 +68,7 @@ class Shop:
         return inventory_pb2_grpc.InventoryServiceStub(self.services.channel("inventory"))
 
     async def count(self, table: Any, org: str) -> int:
-        async with self.payments_db.read() as conn:
+        async with self.payments_db.read(organization_id=org) as conn:
             return int(
                 (
                     await conn.execute(
