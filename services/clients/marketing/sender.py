@@ -105,40 +105,44 @@ class CampaignSender:
 
     async def send_next(self) -> bool:
         """Claim and send one due message; False when none is due."""
-        async with self.ctx.db.read() as conn:
+        # Across organizations (row-level security on PostgreSQL): the one queue of every
+        # organization's messages is scanned and claimed here; the message is then read,
+        # decided and recorded under its own organization.
+        async with self.ctx.db.read(across_organizations=True) as conn:
             if not await store.anything_due(conn, utcnow()):
                 return False
-        async with self.ctx.db.write() as conn:
-            message_id = await store.claim_next(conn, utcnow(), CLAIM)
-        if message_id is None:
+        async with self.ctx.db.write(across_organizations=True) as conn:
+            claimed = await store.claim_next(conn, utcnow(), CLAIM)
+        if claimed is None:
             return False
-        await self._deliver(message_id)
+        await self._deliver(*claimed)
         return True
 
-    async def _deliver(self, message_id: str) -> None:
-        async with self.ctx.db.read() as conn:
+    async def _deliver(self, message_id: str, organization_id: str) -> None:
+        async with self.ctx.db.read(organization_id=organization_id) as conn:
             out = await store.outgoing(conn, message_id)
         if out is None:  # gone meanwhile (cannot happen while the rows are never deleted)
             return
         decision = marketing.decide(out.channel, out.recipient)
         if decision.status is MessageStatus.SKIPPED:
-            await self._mark(store.mark_skipped, out.id, decision.reason or "skipped")
+            reason = decision.reason or "skipped"
+            await self._mark(organization_id, store.mark_skipped, out.id, reason)
             return
         address = decision.address or ""
         try:
             await asyncio.wait_for(self._hand_over(out, address), timeout=self._send_limit)
         except Refused as exc:
             log.warning("campaign message %s refused for good: %s", out.id, exc)
-            await self._mark(store.mark_refused, out.id, f"refused: {exc}")
+            await self._mark(organization_id, store.mark_refused, out.id, f"refused: {exc}")
             return
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             log.warning(
                 "campaign message %s not sent (attempt %s): %s", out.id, out.attempts + 1, reason
             )
-            await self._mark(store.mark_failed, out.id, reason)
+            await self._mark(organization_id, store.mark_failed, out.id, reason)
             return
-        await self._mark(store.mark_sent, out.id, address)
+        await self._mark(organization_id, store.mark_sent, out.id, address)
         log.info("campaign message %s (%s) sent", out.id, out.channel.value)
 
     async def _hand_over(self, out: store.Outgoing, address: str) -> None:
@@ -156,12 +160,14 @@ class CampaignSender:
         mail.set_content(body)
         await self.transport.send(mail, f"campaign-{out.id}")
 
-    async def _mark(self, write: Callable[..., Awaitable[Any]], *args: Any) -> None:
+    async def _mark(
+        self, organization_id: str, write: Callable[..., Awaitable[Any]], *args: Any
+    ) -> None:
         """Record the outcome; a failing database is tried again for a while (after a send,
         giving up would let the claim run out and the message go a second time)."""
         for attempt in range(1, _MARK_TRIES + 1):
             try:
-                async with self.ctx.db.write() as conn:
+                async with self.ctx.db.write(organization_id=organization_id) as conn:
                     await write(conn, *args)
                 return
             except Exception:

@@ -354,11 +354,15 @@ async def anything_due(conn: AsyncConnection, now: datetime) -> bool:
     return found.first() is not None
 
 
-async def claim_next(conn: AsyncConnection, now: datetime, hold: timedelta) -> str | None:
-    """Take the next due message for `hold`, in the caller's write transaction; its id, or
-    None when nothing is due. A conditional UPDATE: of two replicas that pick the same row
-    one changes it, the other changes nothing and gets None (PostgreSQL: SKIP LOCKED lets
-    it pick another row rather than wait). Until the claim runs out no one else takes it."""
+async def claim_next(
+    conn: AsyncConnection, now: datetime, hold: timedelta
+) -> tuple[str, str] | None:
+    """Take the next due message for `hold`, in the caller's write transaction: its id and
+    organization, or None when nothing is due (the scan spans organizations: the caller's
+    transaction says so, for row-level security on PostgreSQL). A conditional UPDATE: of
+    two replicas that pick the same row one changes it, the other changes nothing and gets
+    None (PostgreSQL: SKIP LOCKED lets it pick another row rather than wait). Until the
+    claim runs out no one else takes it."""
     due = _takeable(now)
     pick = (
         select(campaign_messages.c.id)
@@ -376,10 +380,10 @@ async def claim_next(conn: AsyncConnection, now: datetime, hold: timedelta) -> s
             update(campaign_messages)
             .where(campaign_messages.c.id == message_id, due)
             .values(claimed_until=now + hold)
-            .returning(campaign_messages.c.id)
+            .returning(campaign_messages.c.id, campaign_messages.c.organization_id)
         )
     ).first()
-    return None if claimed is None else str(claimed.id)
+    return None if claimed is None else (str(claimed.id), str(claimed.organization_id))
 
 
 async def outgoing(conn: AsyncConnection, message_id: str) -> Outgoing | None:

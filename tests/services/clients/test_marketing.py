@@ -689,7 +689,7 @@ async def test_R30_a_client_erased_while_their_mail_is_on_its_way_keeps_no_addre
     try:
         await migrations.upgrade(db, CLIENTS.migrations)
         org, est = _id(), _id()
-        async with db.write() as conn:
+        async with db.write(organization_id=org) as conn:
             ann = await repository.create(
                 conn, org, est, check_new("Ann", "Test", "ann@example.com", None)
             )
@@ -701,15 +701,16 @@ async def test_R30_a_client_erased_while_their_mail_is_on_its_way_keeps_no_addre
                 marketing.check_new("Spring", Channel.EMAIL, "Hi", "Hello", Audience.ORGANIZATION),
             )
             await store.send_campaign(conn, org, est, campaign.id)
-        async with db.write() as conn:
-            message_id = await store.claim_next(conn, utcnow(), CLAIM)
-        assert message_id is not None
-        async with db.write() as conn:
+        async with db.write(across_organizations=True) as conn:
+            claimed = await store.claim_next(conn, utcnow(), CLAIM)
+        assert claimed is not None and claimed[1] == org
+        message_id = claimed[0]
+        async with db.write(organization_id=org) as conn:
             await repository.erase(conn, org, ann.id)
             await store.forget_client(conn, org, ann.id)
-        async with db.write() as conn:
+        async with db.write(organization_id=org) as conn:
             await store.mark_sent(conn, message_id, "ann@example.com")
-        async with db.read() as conn:
+        async with db.read(organization_id=org) as conn:
             page = await store.list_messages(conn, org, est, campaign.id, 10, None)
             (done,) = await store.get_campaigns(conn, org, est, [campaign.id])
         (message,) = page.messages
