@@ -60,7 +60,7 @@ async def booking(database_url: str, nats_server: NatsServer) -> AsyncIterator[D
 
 async def _holders(db: Database, org: str) -> dict[str, Any]:
     """Who holds what: appointments and mails by id, manage tokens by hash."""
-    async with db.read() as conn:
+    async with db.read(organization_id=org) as conn:
         appts = await conn.execute(
             select(appointments.c.id, appointments.c.client_id).where(
                 appointments.c.organization_id == org
@@ -87,7 +87,7 @@ async def _holders(db: Database, org: str) -> dict[str, Any]:
 
 async def _token(db: Database, org: str, est: str, client_id: str, age: timedelta) -> str:
     token_hash = secrets.token_hex(32)
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         await conn.execute(
             manage_tokens.insert().values(
                 token_hash=token_hash,
@@ -154,11 +154,11 @@ async def test_B07_booking_repoints_appointments_mails_and_links_once(
         start=start,
         end=start + timedelta(minutes=30),
     )
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         assert await enqueue(conn, org, late, MailKind.CONFIRMATION, utcnow())
         assert await merge_repository.resolve(conn, org, merged) == kept
         assert await merge_repository.resolve(conn, org, stranger) == stranger
-    async with db.read() as conn:
+    async with db.read(organization_id=org) as conn:
         client_id = (
             await conn.execute(
                 select(mail_queue.c.client_id).where(
@@ -182,7 +182,7 @@ async def test_B07_booking_a_kept_client_merged_later_takes_every_merged_id(
     async def chained() -> None:
         now = await _holders(db, org)
         assert now["appointments"][seeded["appointment"]] == third
-        async with db.read() as conn:
+        async with db.read(organization_id=org) as conn:
             rows = await conn.execute(
                 select(merged_clients.c.merged_id, merged_clients.c.kept_id).where(
                     merged_clients.c.organization_id == org
@@ -198,7 +198,7 @@ async def test_B07_booking_migrations_match_the_tables(database_url: str) -> Non
     db = Database(database_url)
     try:
         await migrations.upgrade(db, BOOKING.migrations)
-        async with db.read() as conn:
+        async with db.read() as conn:  # the schema only: no tenant row is read
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(MigrationContext.configure(sync), booking_metadata)
             )

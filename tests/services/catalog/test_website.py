@@ -107,7 +107,7 @@ async def _profile(catalog: Catalog, org: str, est: str) -> catalog_pb2.WebsiteP
 
 
 async def _events(catalog: Catalog, org: str) -> list[tuple[str, str | None, bytes]]:
-    async with catalog.db.read() as session:
+    async with catalog.db.read(organization_id=org) as session:
         rows = await session.execute(
             select(outbox.c.type, outbox.c.establishment_id, outbox.c.payload)
             .where(outbox.c.organization_id == org)
@@ -135,7 +135,7 @@ async def test_R29_the_migrations_build_exactly_the_tables_of_the_code(database_
     db = Database(database_url)
     try:
         await migrations.upgrade(db, CATALOG.migrations)
-        async with db.read() as conn:
+        async with db.read() as conn:  # the schema only: no tenant row is read
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(MigrationContext.configure(sync), catalog_metadata)
             )
@@ -247,7 +247,7 @@ async def test_R29_concurrent_webshop_changes_all_apply_each_published_once(
         and final.enabled == r.webshop.enabled
         for r in results
     )
-    async with catalog.db.read() as session:
+    async with catalog.db.read(organization_id=org) as session:
         count = await session.execute(
             select(func.count())
             .select_from(outbox)

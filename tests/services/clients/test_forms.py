@@ -134,7 +134,7 @@ async def _responses(
 
 async def _written(clients: Clients, org: str) -> tuple[int, list[str]]:
     """Responses stored, and the event types in the outbox, of the organization."""
-    async with clients.db.read() as session:
+    async with clients.db.read(organization_id=org) as session:
         count = await session.execute(
             select(func.count())
             .select_from(form_responses)
@@ -153,7 +153,7 @@ async def test_R29_the_migrations_build_exactly_the_tables_of_the_code(database_
     db = Database(database_url)
     try:
         await migrations.upgrade(db, CLIENTS.migrations)
-        async with db.read() as conn:
+        async with db.read() as conn:  # the schema only: no tenant row is read
             diff = await conn.run_sync(
                 lambda sync: compare_metadata(MigrationContext.configure(sync), clients_metadata)
             )
@@ -375,7 +375,7 @@ async def test_R29_answers_are_checked_normalised_and_stored_with_who_and_when(
         second.response.id,
         response.id,
     ]
-    async with clients.db.read() as session:
+    async with clients.db.read(organization_id=org) as session:
         payloads = await session.execute(
             select(outbox.c.payload, outbox.c.establishment_id).where(
                 outbox.c.organization_id == org,

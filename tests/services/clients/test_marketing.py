@@ -447,7 +447,7 @@ async def test_R30_only_owners_and_managers_send_and_bad_input_changes_nothing(
 
     listed = await s.marketing.ListCampaigns(M.ListCampaignsRequest(), metadata=staff)
     assert [(c.id, c.status) for c in listed.campaigns] == [(campaign.id, M.CAMPAIGN_STATUS_DRAFT)]
-    async with s.db.read() as conn:
+    async with s.db.read(organization_id=org) as conn:
         assert (
             await conn.execute(
                 select(func.count()).where(campaign_messages.c.organization_id == org)
@@ -482,7 +482,7 @@ async def test_R30_racing_send_calls_send_the_campaign_once(s: Service) -> None:
     mails = [p for p in _files(s.mailbox, ".eml") if p.name.startswith("campaign-")]
     expected = sorted(f"campaign-{m.id}.eml" for m in messages.values())
     assert sorted(p.name for p in mails) == expected
-    async with s.db.read() as conn:
+    async with s.db.read(organization_id=org) as conn:
         events = (
             await conn.execute(
                 select(outbox.c.type, outbox.c.payload).where(outbox.c.organization_id == org)

@@ -91,7 +91,7 @@ async def _duplicates(
 
 
 async def _merged_events(clients: Clients, org: str) -> list[events_pb2.ClientMerged]:
-    async with clients.db.read() as conn:
+    async with clients.db.read(organization_id=org) as conn:
         rows = await conn.execute(
             select(outbox.c.payload)
             .where(outbox.c.organization_id == org, outbox.c.type == MERGED)
@@ -172,7 +172,7 @@ async def test_B07_merge_moves_history_cards_and_contacts_and_the_merged_id_reso
     merged_card_b = await clients.stub.CreateLoyaltyCard(
         clients_pb2.CreateLoyaltyCardRequest(client_id=merged.id), metadata=_md(org, b), timeout=5
     )
-    async with clients.db.write() as conn:
+    async with clients.db.write(organization_id=org) as conn:
         await repository.credit_loyalty_card(conn, org, a, kept.id, "r-kept", 10)
         await repository.credit_loyalty_card(conn, org, a, merged.id, "r-merged-1", 7)
         await repository.credit_loyalty_card(conn, org, a, merged.id, "r-merged-2", 5)
@@ -196,7 +196,7 @@ async def test_B07_merge_moves_history_cards_and_contacts_and_the_merged_id_reso
         clients_pb2.GetLoyaltyCardsRequest(client_ids=[kept.id]), metadata=_md(org, b), timeout=5
     )
     assert [(x.id, x.points) for x in cards_b.cards] == [(merged_card_b.id, 3)]
-    async with clients.db.read() as conn:
+    async with clients.db.read(organization_id=org) as conn:
         credits = (
             await conn.execute(
                 select(loyalty_credits.c.receipt_id, loyalty_credits.c.card_id)
@@ -365,7 +365,7 @@ async def test_B07_two_merges_racing_exactly_one_succeeds(clients: Clients, oppo
             clients_pb2.GetLoyaltyCardsRequest(client_ids=[x.id, y.id]), metadata=md, timeout=5
         )
         assert [c.client_id for c in cards.cards] == [winner]
-    async with clients.db.read() as conn:
+    async with clients.db.read(organization_id=org) as conn:
         count = (
             await conn.execute(
                 select(func.count())

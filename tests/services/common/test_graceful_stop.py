@@ -204,7 +204,8 @@ async def test_sigterm_under_load_answers_what_it_took_and_flushes_the_outbox(
 
     db = Database(service.database_url)
     try:
-        async with db.read() as conn:
+        # Across organizations: the outbox count is of the whole database.
+        async with db.read(across_organizations=True) as conn:
             rows = await conn.scalar(
                 select(func.count()).select_from(clients).where(clients.c.organization_id == org)
             )
@@ -245,7 +246,7 @@ async def test_a_restarted_service_resumes_its_consumer_where_it_stopped(
         db = Database(service.database_url)
 
         async def history() -> set[str]:
-            async with db.read() as conn:
+            async with db.read(organization_id=org) as conn:
                 found = await conn.execute(
                     select(client_establishments.c.establishment_id).where(
                         client_establishments.c.organization_id == org,

@@ -75,7 +75,7 @@ def _scope() -> Scope:
 
 
 async def _write_event(db: Database, scope: Scope) -> str:
-    async with db.write() as session:
+    async with db.write(organization_id=scope.organization_id) as session:
         return await record_event(
             session,
             outbox,
@@ -87,7 +87,7 @@ async def _write_event(db: Database, scope: Scope) -> str:
 
 
 async def _stored_traceparent(db: Database, event_id: str) -> str | None:
-    async with db.read() as conn:
+    async with db.read(across_organizations=True) as conn:  # the row by its event id
         value = (
             await conn.execute(select(outbox.c.traceparent).where(outbox.c.id == event_id))
         ).scalar_one()

@@ -73,7 +73,7 @@ async def _export(stub: Stub, md: Metadata, client_id: str) -> Any:
 
 async def _holders(db: Database, org: str) -> dict[str, dict[str, str | None]]:
     out: dict[str, dict[str, str | None]] = {}
-    async with db.read() as conn:
+    async with db.read(organization_id=org) as conn:
         for table in (t.receipts, t.deposits, t.gift_cards, t.subscriptions):
             rows = await conn.execute(
                 select(table.c.id, table.c.client_id).where(table.c.organization_id == org)
@@ -120,7 +120,7 @@ async def test_B07_payments_repoints_receipts_deposits_cards_and_subscriptions_o
     assert await _holders(db, org) == holders
 
     # Writes that arrive later with the merged id land on the kept client.
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         deposit, created = await repository.record_deposit(
             conn, org, est, "appt-late", merged, Decimal("15.00")
         )
@@ -170,7 +170,7 @@ async def test_B07_payments_a_kept_client_merged_later_takes_every_merged_id(
 
     async def chained() -> None:
         assert (await _holders(db, org))["receipts"] == {ids["receipt"]: third}
-        async with db.read() as conn:
+        async with db.read(organization_id=org) as conn:
             rows = await conn.execute(
                 select(t.merged_clients.c.merged_id, t.merged_clients.c.kept_id).where(
                     t.merged_clients.c.organization_id == org
@@ -189,7 +189,7 @@ async def test_B07_payments_a_write_racing_the_merge_ends_on_the_kept_client(
     _stub, db = payments
     org, est = _id(), _id()
     kept, merged = _id(), _id()
-    async with db.write() as conn:
+    async with db.write(organization_id=org) as conn:
         deposit, _created = await repository.record_deposit(
             conn, org, est, "appt-racing", merged, Decimal("12.00")
         )
