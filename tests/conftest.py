@@ -140,30 +140,72 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 PARTS = ("gateway", "clients", "catalog", "inventory", "booking", "payments")
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def stack(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Stack]:
+class _Stacks:
+    """The whole system per store, each started the first time a test asks for it and kept
+    until the session ends. A session fixture parametrised by store would be torn down and
+    started again at every switch of store, and with test files spread over workers the
+    store switches at every file (two stacks set up per file, about 13 s each)."""
+
+    def __init__(self, tmp_path_factory: pytest.TempPathFactory) -> None:
+        self.tmp_path_factory = tmp_path_factory
+        self.running: dict[str, Stack] = {}
+        self.databases: list[str] = []
+        self.failed: dict[str, BaseException] = {}
+
+    def get(self, backend: str) -> Stack:
+        if backend in self.failed:  # one failed start fails its tests, not once each
+            raise RuntimeError(f"the {backend} stack did not start") from self.failed[backend]
+        if backend not in self.running:
+            try:
+                self.running[backend] = self._start(backend)
+            except BaseException as exc:
+                self.failed[backend] = exc
+                raise
+        return self.running[backend]
+
+    def _start(self, backend: str) -> Stack:
+        urls: dict[str, str] = {}
+        if backend == "postgresql":
+            for part in PARTS:
+                url, name = asyncio.run(_create_pg_database(TEST_DATABASE_URL))
+                urls[part] = url
+                self.databases.append(name)
+        running = Stack(
+            data_dir=self.tmp_path_factory.mktemp(f"stack-{backend}"),
+            port=free_port(),
+            restart=False,
+            database_urls=urls,
+        )
+        try:
+            running.start(timeout=90)
+        except BaseException:
+            running.stop()
+            raise
+        return running
+
+    def stop(self) -> None:
+        for running in self.running.values():
+            running.stop()
+        for name in self.databases:
+            asyncio.run(_drop_pg_database(TEST_DATABASE_URL, name))
+
+
+@pytest.fixture(scope="session")
+def _stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Stacks]:
+    stacks = _Stacks(tmp_path_factory)
+    try:
+        yield stacks
+    finally:
+        stacks.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def stack(request: pytest.FixtureRequest, _stacks: _Stacks) -> Stack:
     """The whole system as `salon up` runs it: NATS, five services, the gateway; each part
     on its SQLite file, and (with TEST_DATABASE_URL) again with each part on its own new
-    PostgreSQL database, so every end-to-end test runs on both stores."""
-    databases: dict[str, tuple[str, str]] = {}
-    if request.param == "postgresql":
-        for part in PARTS:
-            databases[part] = asyncio.run(_create_pg_database(TEST_DATABASE_URL))
-    running = Stack(
-        data_dir=tmp_path_factory.mktemp(f"stack-{request.param}"),
-        port=free_port(),
-        restart=False,
-        database_urls={part: url for part, (url, _name) in databases.items()},
-    )
-    try:
-        running.start(timeout=90)
-        yield running
-    finally:
-        running.stop()
-        for _url, name in databases.values():
-            asyncio.run(_drop_pg_database(TEST_DATABASE_URL, name))
+    PostgreSQL database, so every end-to-end test runs on both stores. Started once per
+    store and test worker, shared by the tests (each makes its own organizations)."""
+    return _stacks.get(request.param)
 
 
 @pytest.fixture
