@@ -37,7 +37,7 @@ def _up(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     print(f"salon: starting in {stack.data_dir.resolve()} ...", flush=True)
     try:
-        stack.start()
+        stack.start(timeout=args.start_timeout)
         if args.demo:
             seeded = demo.seed(stack.graphql_url, stack.data_dir)
             print("salon: demo data " + ("seeded" if seeded else "already there"), flush=True)
@@ -241,6 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start NATS, every service and the gateway")
     up.add_argument("--demo", action="store_true", help="seed a demo chain (once per data dir)")
+    up.add_argument(
+        "--start-timeout",
+        type=float,
+        default=60,
+        help="seconds every part has to answer its health check (default 60)",
+    )
     up.add_argument(
         "--data-dir",
         default=".salon-data",

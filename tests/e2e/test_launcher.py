@@ -30,7 +30,7 @@ class Launcher:
         self.data_dir = data_dir
         self.lines: list[str] = []
         self.process = subprocess.Popen(
-            [SALON, "up", "--data-dir", str(data_dir), *args],
+            [SALON, "up", "--start-timeout", "150", "--data-dir", str(data_dir), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
