@@ -175,6 +175,10 @@ class _Stacks:
             port=free_port(),
             restart=False,
             database_urls=urls,
+            # Both stores' stacks stay up for the session, on every worker: small pools keep
+            # their idle PostgreSQL connections (pool size per part) well inside the
+            # server's max_connections (100 by default), beside the tests' own.
+            extra_env={"SALON_DB_POOL_SIZE": "3"},
         )
         try:
             running.start(timeout=90)

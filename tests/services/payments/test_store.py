@@ -130,7 +130,7 @@ async def test_concurrent_requests_for_one_appointment_write_one_deposit(db: Dat
 
     done = [r for r in results if not isinstance(r, BaseException)]
     failed = [r for r in results if isinstance(r, BaseException)]
-    assert len(done) == 15 and len(failed) == 15
+    assert len(done) == 15 and len(failed) == 15, [repr(e) for e in failed]
     assert sum(created for _d, created in done) == 1
     assert len({d for d, _c in done}) == 1
     assert all(
